@@ -1,0 +1,62 @@
+using Overlay.DataPlane.Routing;
+
+namespace Overlay.DataPlane.Buffers;
+
+/// <summary>
+/// A fixed number of packet slots carved out of one pinned slab, plus each slot's length and endpoint.
+/// Allocated once per reactor at start; the slab never moves, so the Linux layer may build its
+/// iovec/mmsghdr arrays against slot addresses once and reuse them for every batch.
+/// </summary>
+/// <remarks>
+/// Conventions shared by every reader and writer of a batch:
+/// <list type="bullet">
+/// <item><c>Count</c> slots, <c>0..Count-1</c>, are in use after a read.</item>
+/// <item>A slot whose length is 0 is a dropped packet: senders and writers skip it. A forwarder drops a packet
+/// in place by setting its length to 0, so nothing is copied to compact the batch.</item>
+/// <item><c>Endpoint(i)</c> is the destination on the send side and the source on the receive side.</item>
+/// </list>
+/// Not thread-safe: a batch belongs to one reactor thread.
+/// </remarks>
+public sealed class PacketBatch
+{
+    private readonly byte[] _slab;
+    private readonly int[] _lengths;
+    private readonly PeerEndpoint[] _endpoints;
+
+    public PacketBatch(int capacity, int slotSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 64);
+        Capacity = capacity;
+        SlotSize = slotSize;
+        _slab = GC.AllocateArray<byte>(checked(capacity * slotSize), pinned: true);
+        _lengths = new int[capacity];
+        _endpoints = new PeerEndpoint[capacity];
+    }
+
+    public int Capacity { get; }
+
+    /// <summary>Bytes available in each slot: the largest packet the batch can hold.</summary>
+    public int SlotSize { get; }
+
+    /// <summary>Slots in use, from 0. Set by whoever fills the batch.</summary>
+    public int Count { get; set; }
+
+    /// <summary>The pinned slab. Slot <c>i</c> starts at <c>i * SlotSize</c>.</summary>
+    public byte[] Slab => _slab;
+
+    public Span<byte> Slot(int index) => _slab.AsSpan(index * SlotSize, SlotSize);
+
+    public Span<byte> Packet(int index) => _slab.AsSpan(index * SlotSize, _lengths[index]);
+
+    public ref int Length(int index) => ref _lengths[index];
+
+    public ref PeerEndpoint Endpoint(int index) => ref _endpoints[index];
+
+    /// <summary>Lengths of all slots; entries past <see cref="Count"/> are stale.</summary>
+    public Span<int> Lengths => _lengths;
+
+    public Span<PeerEndpoint> Endpoints => _endpoints;
+
+    public void Clear() => Count = 0;
+}
