@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging;
+using Overlay.Daemon.Hosting;
+
+namespace Overlay.Daemon.Log;
+
+/// <summary>One line per lifecycle event; nothing on the packet path logs.</summary>
+internal static partial class DaemonLog
+{
+    [LoggerMessage(EventIds.Starting, LogLevel.Information, "overlayd {Version} starting (etcd {Endpoints}, prefix {Prefix})")]
+    public static partial void Starting(this ILogger logger, string version, string endpoints, string prefix);
+
+    [LoggerMessage(EventIds.InterfaceSelected, LogLevel.Information, "using interface {Interface} (index {Index}, MTU {Mtu}), address {Address}, public IP {PublicIp}")]
+    public static partial void InterfaceSelected(this ILogger logger, string @interface, int index, int mtu, string address, string publicIp);
+
+    [LoggerMessage(EventIds.ConfigLoaded, LogLevel.Information, "network config: Network {Network}, SubnetLen {SubnetLen}, backend udp port {Port}")]
+    public static partial void ConfigLoaded(this ILogger logger, string network, int subnetLen, int port);
+
+    [LoggerMessage(EventIds.LeaseAcquired, LogLevel.Information, "lease acquired: subnet {Subnet}, public IP {PublicIp}, expires {Expiration:u}")]
+    public static partial void LeaseAcquired(this ILogger logger, string subnet, string publicIp, DateTimeOffset expiration);
+
+    [LoggerMessage(EventIds.LeaseAcquireFailed, LogLevel.Error, "could not acquire a subnet lease, retrying in {RetrySeconds} s: {Reason}")]
+    public static partial void LeaseAcquireFailed(this ILogger logger, int retrySeconds, string reason);
+
+    [LoggerMessage(EventIds.DeviceReady, LogLevel.Information, "device {Device} up: address {Address}/32, MTU {Mtu}, route {Network}")]
+    public static partial void DeviceReady(this ILogger logger, string device, string address, int mtu, string network);
+
+    [LoggerMessage(EventIds.Forwarding, LogLevel.Information, "forwarding: {Device} <-> udp {Bind}, {Peers} peer routes")]
+    public static partial void Forwarding(this ILogger logger, string device, string bind, int peers);
+
+    [LoggerMessage(EventIds.SubnetFileWritten, LogLevel.Information, "wrote {Path}")]
+    public static partial void SubnetFileWritten(this ILogger logger, string path);
+
+    [LoggerMessage(EventIds.SubnetFileFailed, LogLevel.Warning, "could not write {Path}, forwarding anyway: {Reason}")]
+    public static partial void SubnetFileFailed(this ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventIds.Stopping, LogLevel.Information, "stopping: {Reason}")]
+    public static partial void Stopping(this ILogger logger, string reason);
+
+    [LoggerMessage(EventIds.Stopped, LogLevel.Information, "stopped; the lease stays in etcd until it expires, as with flanneld")]
+    public static partial void Stopped(this ILogger logger);
+
+    [LoggerMessage(EventIds.ReactorFault, LogLevel.Critical, "forwarding thread failed; exiting so the supervisor restarts overlayd")]
+    public static partial void ReactorFault(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventIds.LeaseChanged, LogLevel.Warning, "lease moved to subnet {Subnet}: re-addressing {Device}")]
+    public static partial void LeaseChanged(this ILogger logger, string subnet, string device);
+
+    [LoggerMessage(EventIds.HealthServing, LogLevel.Information, "health endpoints /healthz and /readyz on {Address}:{Port}")]
+    public static partial void HealthServing(this ILogger logger, string address, int port);
+
+    [LoggerMessage(EventIds.Ipv6Ignored, LogLevel.Warning, "EnableIPv6 is set, but the udp backend carries IPv4 only; IPv6 is ignored")]
+    public static partial void Ipv6Ignored(this ILogger logger);
+
+    [LoggerMessage(EventIds.Counters, LogLevel.Information, "totals: {Counters}")]
+    public static partial void Counters(this ILogger logger, string counters);
+}

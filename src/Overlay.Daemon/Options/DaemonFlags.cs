@@ -1,0 +1,33 @@
+namespace Overlay.Daemon.Options;
+
+/// <summary>The flags overlayd accepts: flanneld's names, defaults and meanings for everything a udp backend uses.</summary>
+internal static class DaemonFlags
+{
+    public const string DefaultEtcdEndpoints = "http://127.0.0.1:4001,http://127.0.0.1:2379";
+    public const string DefaultEtcdPrefix = "/coreos.com/network";
+    public const string DefaultSubnetFile = "/run/flannel/subnet.env";
+    public const int DefaultRenewMarginMinutes = 60;
+
+    public static FlagSet Create()
+    {
+        var flags = new FlagSet();
+        flags.Add(new("etcd-endpoints", "a comma-delimited list of etcd endpoints", DefaultText: DefaultEtcdEndpoints));
+        flags.Add(new("etcd-prefix", "etcd prefix", DefaultText: DefaultEtcdPrefix));
+        flags.Add(new("etcd-keyfile", "SSL key file used to secure etcd communication"));
+        flags.Add(new("etcd-certfile", "SSL certification file used to secure etcd communication"));
+        flags.Add(new("etcd-cafile", "SSL Certificate Authority file used to secure etcd communication"));
+        flags.Add(new("etcd-username", "username for BasicAuth to etcd"));
+        flags.Add(new("etcd-password", "password for BasicAuth to etcd"));
+        flags.Add(new("iface", "interface to use (IP or name) for inter-host communication; may be repeated, the first match wins", Repeatable: true));
+        flags.Add(new("iface-regex", "regex matched against interface IPs, then names, tried after -iface; may be repeated", Repeatable: true));
+        flags.Add(new("public-ip", "IP accessible by other nodes for inter-host communication (written into the lease)"));
+        flags.Add(new("subnet-file", "filename where env variables (subnet, MTU, ...) will be written to", DefaultText: DefaultSubnetFile));
+        flags.Add(new("subnet-lease-renew-margin", "subnet lease renewal margin, in minutes, ranging from 1 to 1439", DefaultText: "60"));
+        flags.Add(new("ip-masq", "setup IP masquerade rule for traffic destined outside of overlay network", IsBoolean: true, DefaultText: "false"));
+        flags.Add(new("healthz-ip", "the IP address for healthz server to listen", DefaultText: "0.0.0.0"));
+        flags.Add(new("healthz-port", "the port for healthz server to listen (0 to disable)", DefaultText: "0"));
+        flags.Add(new("v", "log level: 0 lifecycle events, 1 and above adds debug detail", DefaultText: "0"));
+        flags.Add(new("version", "print version and exit", IsBoolean: true));
+        return flags;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace Overlay.Daemon.Options;
+
+/// <summary>Everything the command line and FLANNELD_* variables decided, validated.</summary>
+internal sealed record DaemonOptions
+{
+    public required string[] EtcdEndpoints { get; init; }
+    public required string EtcdPrefix { get; init; }
+    public string? EtcdKeyFile { get; init; }
+    public string? EtcdCertFile { get; init; }
+    public string? EtcdCaFile { get; init; }
+    public string? EtcdUsername { get; init; }
+    public string? EtcdPassword { get; init; }
+    public required IReadOnlyList<string> Interfaces { get; init; }
+    public required IReadOnlyList<Regex> InterfaceRegexes { get; init; }
+    public IPAddress? PublicIp { get; init; }
+    public required string SubnetFile { get; init; }
+    public required TimeSpan RenewMargin { get; init; }
+    public bool IpMasquerade { get; init; }
+    public required IPAddress HealthzIp { get; init; }
+    public int HealthzPort { get; init; }
+    public int Verbosity { get; init; }
+    public bool ShowVersion { get; init; }
+    public IReadOnlyList<string> FromEnvironment { get; init; } = [];
+
+    /// <summary>Parses and validates; throws <see cref="UsageException"/> (exit 2) or <see cref="OptionsException"/> (exit 1).</summary>
+    public static DaemonOptions Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        ParsedFlags flags = DaemonFlags.Create().Parse(args, environment);
+        if (flags.Remaining.Count > 0)
+        {
+            throw new UsageException($"unexpected argument \"{flags.Remaining[0]}\": overlayd takes only flags");
+        }
+
+        int margin = flags.Int("subnet-lease-renew-margin", DaemonFlags.DefaultRenewMarginMinutes);
+        if (margin is < 1 or > 1439)
+        {
+            throw new OptionsException("subnet-lease-renew-margin",
+                $"-subnet-lease-renew-margin={margin} is out of range: use a number of minutes from 1 to 1439 (the lease lives 24 h; default 60)");
+        }
+
+        IPAddress? publicIp = null;
+        if (flags.OptionalString("public-ip") is { } publicText)
+        {
+            if (!IPAddress.TryParse(publicText, out publicIp) || publicIp.AddressFamily != AddressFamily.InterNetwork)
+            {
+                throw new OptionsException("public-ip", $"-public-ip=\"{publicText}\" is not an IPv4 address: give the dotted address peers should send to, e.g. -public-ip=198.18.0.1");
+            }
+        }
+
+        string healthzText = flags.String("healthz-ip", "0.0.0.0");
+        if (!IPAddress.TryParse(healthzText, out IPAddress? healthzIp))
+        {
+            throw new OptionsException("healthz-ip", $"-healthz-ip=\"{healthzText}\" is not an IP address: use e.g. 0.0.0.0 or 127.0.0.1");
+        }
+        int healthzPort = flags.Int("healthz-port", 0);
+        if (healthzPort is < 0 or > 65535)
+        {
+            throw new OptionsException("healthz-port", $"-healthz-port={healthzPort} is out of range: use 1..65535, or 0 to disable");
+        }
+
+        string[] endpoints = flags.String("etcd-endpoints", DaemonFlags.DefaultEtcdEndpoints)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (endpoints.Length == 0)
+        {
+            throw new OptionsException("etcd-endpoints", "-etcd-endpoints is empty: give at least one URL, e.g. -etcd-endpoints=http://127.0.0.1:2379");
+        }
+        foreach (string endpoint in endpoints)
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                throw new OptionsException("etcd-endpoints", $"-etcd-endpoints entry \"{endpoint}\" is not an http(s) URL: write it as http://HOST:PORT or https://HOST:PORT");
+            }
+        }
+
+        var regexes = new List<Regex>();
+        foreach (string pattern in flags.All("iface-regex"))
+        {
+            try
+            {
+                regexes.Add(new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)));
+            }
+            catch (ArgumentException e)
+            {
+                throw new OptionsException("iface-regex", $"-iface-regex=\"{pattern}\" is not a valid regular expression: {e.Message}");
+            }
+        }
+
+        return new DaemonOptions
+        {
+            EtcdEndpoints = endpoints,
+            EtcdPrefix = flags.String("etcd-prefix", DaemonFlags.DefaultEtcdPrefix),
+            EtcdKeyFile = flags.OptionalString("etcd-keyfile"),
+            EtcdCertFile = flags.OptionalString("etcd-certfile"),
+            EtcdCaFile = flags.OptionalString("etcd-cafile"),
+            EtcdUsername = flags.OptionalString("etcd-username"),
+            EtcdPassword = flags.OptionalString("etcd-password"),
+            Interfaces = flags.All("iface"),
+            InterfaceRegexes = regexes,
+            PublicIp = publicIp,
+            SubnetFile = flags.String("subnet-file", DaemonFlags.DefaultSubnetFile),
+            RenewMargin = TimeSpan.FromMinutes(margin),
+            IpMasquerade = flags.Bool("ip-masq", false),
+            HealthzIp = healthzIp,
+            HealthzPort = healthzPort,
+            Verbosity = flags.Int("v", 0),
+            ShowVersion = flags.Bool("version", false),
+            FromEnvironment = flags.FromEnvironment,
+        };
+    }
+}

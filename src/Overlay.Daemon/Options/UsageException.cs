@@ -1,0 +1,7 @@
+namespace Overlay.Daemon.Options;
+
+/// <summary>A command-line problem: the daemon prints the message and usage, and exits 2 as flanneld does.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>-h or -help: print usage and exit 0.</summary>
+internal sealed class HelpRequestedException() : Exception("help requested");

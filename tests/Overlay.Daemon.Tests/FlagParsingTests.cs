@@ -1,0 +1,122 @@
+using Overlay.Daemon.Options;
+
+namespace Overlay.Daemon.Tests;
+
+public class FlagParsingTests
+{
+    private static DaemonOptions Parse(params string[] args) => DaemonOptions.Parse(args, _ => null);
+
+    [Fact]
+    public void Defaults_match_flanneld()
+    {
+        DaemonOptions options = Parse();
+        Assert.Equal(["http://127.0.0.1:4001", "http://127.0.0.1:2379"], options.EtcdEndpoints);
+        Assert.Equal("/coreos.com/network", options.EtcdPrefix);
+        Assert.Equal("/run/flannel/subnet.env", options.SubnetFile);
+        Assert.Equal(TimeSpan.FromMinutes(60), options.RenewMargin);
+        Assert.Equal(0, options.HealthzPort);
+        Assert.Equal("0.0.0.0", options.HealthzIp.ToString());
+        Assert.False(options.IpMasquerade);
+        Assert.Empty(options.Interfaces);
+        Assert.Null(options.PublicIp);
+    }
+
+    [Theory]
+    [InlineData("-etcd-prefix=/a/b")]
+    [InlineData("--etcd-prefix=/a/b")]
+    [InlineData("-etcd-prefix", "/a/b")]
+    [InlineData("--etcd-prefix", "/a/b")]
+    public void Every_go_flag_spelling_is_accepted(params string[] args) =>
+        Assert.Equal("/a/b", Parse(args).EtcdPrefix);
+
+    [Fact]
+    public void Booleans_take_no_separate_value()
+    {
+        Assert.True(Parse("-version").ShowVersion);
+        Assert.False(Parse("-version=false").ShowVersion);
+        // "-version false": Go stops at the first non-flag argument; overlayd refuses stray arguments.
+        Assert.Throws<UsageException>(() => Parse("-version", "false"));
+    }
+
+    [Fact]
+    public void Iface_is_repeatable_and_keeps_order()
+    {
+        DaemonOptions options = Parse("-iface=eth1", "-iface", "198.18.0.9", "-public-ip=198.18.0.1");
+        Assert.Equal(["eth1", "198.18.0.9"], options.Interfaces);
+        Assert.Equal("198.18.0.1", options.PublicIp!.ToString());
+    }
+
+    [Fact]
+    public void Unknown_flag_is_a_usage_error()
+    {
+        UsageException error = Assert.Throws<UsageException>(() => Parse("-no-such-flag=1"));
+        Assert.Contains("-no-such-flag", error.Message);
+    }
+
+    [Fact]
+    public void Missing_value_is_a_usage_error() =>
+        Assert.Contains("-etcd-endpoints", Assert.Throws<UsageException>(() => Parse("-etcd-endpoints")).Message);
+
+    [Theory]
+    [InlineData("-h")]
+    [InlineData("-help")]
+    [InlineData("--help")]
+    public void Help_is_its_own_outcome(string flag) =>
+        Assert.Throws<HelpRequestedException>(() => Parse(flag));
+
+    [Fact]
+    public void Environment_fills_flags_not_given_and_ignores_empty_values()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["FLANNELD_ETCD_PREFIX"] = "/from/env",
+            ["FLANNELD_IFACE"] = "ul0",
+            ["FLANNELD_SUBNET_FILE"] = "",
+            ["FLANNELD_IP_MASQ"] = "true",
+            ["FLANNELD_SUBNET_LEASE_RENEW_MARGIN"] = "30",
+        };
+        DaemonOptions options = DaemonOptions.Parse(["-etcd-prefix=/from/flag"], name => env.GetValueOrDefault(name));
+        Assert.Equal("/from/flag", options.EtcdPrefix);
+        Assert.Equal(["ul0"], options.Interfaces);
+        Assert.Equal("/run/flannel/subnet.env", options.SubnetFile);
+        Assert.True(options.IpMasquerade);
+        Assert.Equal(TimeSpan.FromMinutes(30), options.RenewMargin);
+        Assert.Contains("FLANNELD_IFACE", options.FromEnvironment);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1440")]
+    [InlineData("-5")]
+    public void Renew_margin_outside_1_to_1439_names_the_flag(string minutes)
+    {
+        OptionsException error = Assert.Throws<OptionsException>(() => Parse("-subnet-lease-renew-margin=" + minutes));
+        Assert.Equal("subnet-lease-renew-margin", error.Flag);
+        Assert.Contains("1 to 1439", error.Message);
+    }
+
+    [Theory]
+    [InlineData("-public-ip=not-an-ip", "public-ip")]
+    [InlineData("-public-ip=::1", "public-ip")]
+    [InlineData("-healthz-ip=x", "healthz-ip")]
+    [InlineData("-healthz-port=70000", "healthz-port")]
+    [InlineData("-etcd-endpoints=127.0.0.1:2379", "etcd-endpoints")]
+    [InlineData("-iface-regex=(", "iface-regex")]
+    public void Bad_values_name_their_flag(string arg, string flag) =>
+        Assert.Equal(flag, Assert.Throws<OptionsException>(() => Parse(arg)).Flag);
+
+    [Fact]
+    public void Non_numeric_value_for_a_number_is_a_usage_error() =>
+        Assert.Contains("-healthz-port", Assert.Throws<UsageException>(() => Parse("-healthz-port=abc")).Message);
+
+    [Fact]
+    public void Usage_lists_every_flag_with_its_environment_hint()
+    {
+        string usage = DaemonFlags.Create().Usage("overlayd");
+        foreach (FlagDefinition flag in DaemonFlags.Create().Definitions)
+        {
+            Assert.Contains("-" + flag.Name, usage);
+        }
+        Assert.Contains("FLANNELD_", usage);
+    }
+}

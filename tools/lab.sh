@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The lab demo: three hosts in network namespaces on one bridge (underlay 198.18.0.0/24), a real etcd,
+# one overlayd per host started with flanneld's flags, then a ping matrix over the overlay and an iperf3 run.
+# Everything it creates (namespaces, processes, temp files) is removed at exit, also on Ctrl-C or failure.
+#
+#   tools/lab.sh [-n HOSTS] [-t IPERF_SECONDS] [--keep]     (as root)
+#
+# --keep leaves the lab running until Enter is pressed, to poke at it (ip netns exec ... ).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+source "$here/lib.sh"
+
+hosts=3 seconds=5 keep=0
+while (($#)); do
+  case $1 in
+    -n) hosts=$2; shift 2 ;;
+    -t) seconds=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) ovl_die "unknown argument $1 (see --help)" ;;
+  esac
+done
+((hosts >= 2 && hosts <= 9)) || ovl_die "-n must be 2..9"
+((seconds >= 1 && seconds <= 60)) || ovl_die "-t must be 1..60 seconds"
+[[ $(id -u) == 0 ]] || ovl_die "the lab creates network namespaces: run it as root"
+
+ovl_need_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 iperf3:iperf3 ping:iputils-ping
+command -v dotnet >/dev/null || ovl_die "the .NET 10 SDK (dotnet) is required"
+
+work=$(mktemp -d /tmp/overlay-lab.XXXXXX)
+export OVL_NS_LEDGER=$work/namespaces OVL_PID_LEDGER=$work/pids
+: >"$OVL_NS_LEDGER"; : >"$OVL_PID_LEDGER"
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  ovl_pid_cleanup
+  ovl_ns_cleanup
+  if ((rc != 0)); then
+    ovl_log "lab failed (exit $rc); daemon logs follow"
+    for f in "$work"/h*.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }; done
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+tag=ovl-lab-$$
+ns() { echo "$tag-$1"; }
+ul_ip() { echo "198.18.0.$1"; }
+
+ovl_log "publishing overlayd (Release)"
+dotnet publish "$repo/src/Overlay.Daemon" -c Release -o "$work/bin" --nologo -v quiet >"$work/publish.log" 2>&1 \
+  || { cat "$work/publish.log" >&2; ovl_die "dotnet publish failed"; }
+
+ovl_log "building $hosts hosts on a bridge: underlay 198.18.0.0/24"
+ovl_ns_add "$(ns br)"
+ip -n "$(ns br)" link add br0 type bridge
+ip -n "$(ns br)" link set br0 up
+for i in $(seq "$hosts"); do
+  ovl_ns_add "$(ns h$i)"
+  ip -n "$(ns br)" link add "p$i" type veth peer name ul0
+  ip -n "$(ns br)" link set ul0 netns "$(ns h$i)"
+  ip -n "$(ns br)" link set "p$i" master br0 up
+  ip -n "$(ns h$i)" addr add "$(ul_ip "$i")/24" dev ul0
+  ip -n "$(ns h$i)" link set ul0 up
+done
+
+etcd_ep=http://$(ul_ip 1):2379
+ovl_log "starting etcd in host 1 on $etcd_ep"
+ip netns exec "$(ns h1)" etcd --name lab --data-dir "$work/etcd" \
+  --listen-client-urls "$etcd_ep" --advertise-client-urls "$etcd_ep" \
+  --listen-peer-urls "http://$(ul_ip 1):2380" --initial-advertise-peer-urls "http://$(ul_ip 1):2380" \
+  --initial-cluster "lab=http://$(ul_ip 1):2380" >"$work/etcd.log" 2>&1 &
+ovl_pid_add $!
+etcdctl_() { ip netns exec "$(ns h1)" env ETCDCTL_API=3 etcdctl --endpoints "$etcd_ep" "$@"; }
+for _ in $(seq 50); do etcdctl_ endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+etcdctl_ endpoint health >/dev/null 2>&1 || ovl_die "etcd did not become healthy (see $work/etcd.log)"
+
+config='{"Network":"10.244.0.0/16","Backend":{"Type":"udp"}}'
+ovl_log "network config: $config"
+etcdctl_ put /coreos.com/network/config "$config" >/dev/null
+
+for i in $(seq "$hosts"); do
+  ip netns exec "$(ns h$i)" "$work/bin/overlayd" -etcd-endpoints="$etcd_ep" -iface=ul0 \
+    -subnet-file="$work/h$i.env" -healthz-ip=127.0.0.1 -healthz-port=8471 >"$work/h$i.log" 2>&1 &
+  ovl_pid_add $!
+done
+
+declare -A tun_ip
+for i in $(seq "$hosts"); do
+  for _ in $(seq 100); do [[ -s $work/h$i.env ]] && break; sleep 0.1; done
+  [[ -s $work/h$i.env ]] || ovl_die "overlayd on host $i did not write its subnet file within 10 s"
+  subnet=$(sed -n 's/^FLANNEL_SUBNET=//p' "$work/h$i.env")
+  tun_ip[$i]=${subnet%.*}.0
+  ovl_log "host $i: $(tr '\n' ' ' <"$work/h$i.env")"
+done
+
+echo
+echo "## Leases in etcd"
+etcdctl_ get --prefix /coreos.com/network/subnets | paste - -
+echo
+echo "## Ping matrix (3 pings each, to each host's flannel0 address)"
+failures=0
+for i in $(seq "$hosts"); do
+  for j in $(seq "$hosts"); do
+    ((i == j)) && continue
+    # Routes arrive through the etcd watch; give the mesh a moment on the first try.
+    ok=0
+    for _ in $(seq 20); do
+      if out=$(ip netns exec "$(ns h$i)" ping -c 3 -i 0.2 -W 1 "${tun_ip[$j]}" 2>&1); then ok=1; break; fi
+      sleep 0.25
+    done
+    if ((ok)); then
+      rtt=$(sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/\1/p' <<<"$out")
+      printf '  h%s -> h%s (%s): ok, avg rtt %s ms\n' "$i" "$j" "${tun_ip[$j]}" "$rtt"
+    else
+      printf '  h%s -> h%s (%s): FAILED\n' "$i" "$j" "${tun_ip[$j]}"
+      failures=$((failures + 1))
+    fi
+  done
+done
+((failures == 0)) || ovl_die "$failures ping pairs failed"
+
+echo
+echo "## iperf3 TCP, h1 -> h2 over the overlay, $seconds s"
+ip netns exec "$(ns h2)" timeout $((seconds + 15)) iperf3 -s -1 -B "${tun_ip[2]}" >"$work/iperf-server.log" 2>&1 &
+ovl_pid_add $!
+sleep 0.5
+if out=$(ip netns exec "$(ns h1)" timeout $((seconds + 10)) iperf3 -c "${tun_ip[2]}" -t "$seconds" -f g 2>&1); then
+  grep -E 'sender|receiver' <<<"$out" | sed 's/^/  /'
+else
+  echo "$out" >&2
+  ovl_die "iperf3 failed"
+fi
+
+echo
+echo "## Forwarder totals (from each daemon's log)"
+for i in $(seq "$hosts"); do
+  printf '  h%s: %s\n' "$i" "$(grep -c . "$work/h$i.log") log lines, $(grep -ci 'error\|crit' "$work/h$i.log" || true) errors"
+done
+
+if ((keep)); then
+  echo
+  echo "Lab left running: namespaces $(tr '\n' ' ' <"$OVL_NS_LEDGER"). Press Enter to tear it down."
+  read -r _ || true
+fi
+echo
+ovl_log "lab passed: $((hosts * (hosts - 1))) ping pairs ok; cleaning up"

@@ -1,0 +1,57 @@
+# Shared by tools/*.sh: package installs, namespace bookkeeping, PID bookkeeping.
+# Everything a script creates is recorded by exact name or PID and removed by its cleanup trap.
+
+ovl_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+ovl_die() { ovl_log "error: $*"; exit 1; }
+
+# ovl_need_packages CMD:PACKAGE ... installs the Debian package for every command that is missing.
+ovl_need_packages() {
+  local missing=() pair cmd pkg
+  for pair in "$@"; do
+    cmd=${pair%%:*}; pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd || -x /sbin/$cmd ]] || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  [[ $(id -u) == 0 ]] || ovl_die "missing packages (${missing[*]}) and not root: run as root or install them"
+  ovl_log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || ovl_die "apt-get install ${missing[*]} failed"
+  # Debian's etcd-server package may start a system etcd on 127.0.0.1:2379; nothing here uses it.
+}
+
+# Namespace ledger: every namespace a script creates is appended here, and removed by exact name at exit.
+OVL_NS_LEDGER=${OVL_NS_LEDGER:-}
+ovl_ns_add() {
+  ip netns add "$1" || return 1
+  [[ -n $OVL_NS_LEDGER ]] && echo "$1" >>"$OVL_NS_LEDGER"
+  ip -n "$1" link set lo up
+}
+ovl_ns_cleanup() {
+  [[ -n $OVL_NS_LEDGER && -f $OVL_NS_LEDGER ]] || return 0
+  local ns
+  while read -r ns; do
+    [[ -n $ns ]] && ip netns del "$ns" 2>/dev/null
+  done <"$OVL_NS_LEDGER"
+  : >"$OVL_NS_LEDGER"
+}
+
+# PID ledger: processes started by a script, killed by PID (TERM, then KILL after 4 s) at exit.
+OVL_PID_LEDGER=${OVL_PID_LEDGER:-}
+ovl_pid_add() { [[ -n $OVL_PID_LEDGER ]] && echo "$1" >>"$OVL_PID_LEDGER"; }
+ovl_pid_cleanup() {
+  [[ -n $OVL_PID_LEDGER && -f $OVL_PID_LEDGER ]] || return 0
+  local pid live=()
+  while read -r pid; do
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null; live+=("$pid"); }
+  done <"$OVL_PID_LEDGER"
+  local t
+  for t in $(seq 40); do
+    local any=0
+    for pid in "${live[@]}"; do kill -0 "$pid" 2>/dev/null && any=1; done
+    ((any == 0)) && break
+    sleep 0.1
+  done
+  for pid in "${live[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  : >"$OVL_PID_LEDGER"
+}
