@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Logging;
+using Overlay.ControlPlane;
+using Overlay.ControlPlane.Config;
+using Overlay.ControlPlane.Etcd;
+using Overlay.ControlPlane.Leases;
+using Overlay.ControlPlane.SubnetEnv;
+using Overlay.Daemon.Log;
+using Overlay.Daemon.Options;
+using Overlay.DataPlane.Forwarding;
+using Overlay.DataPlane.Routing;
+using Overlay.Linux;
+using Overlay.Linux.Netlink;
+
+namespace Overlay.Daemon.Hosting;
+
+/// <summary>
+/// Startup and shutdown in flanneld's order: health endpoints, config, lease, TUN device, UDP socket, subnet.env,
+/// forwarding, ready. Then the control plane runs until SIGTERM; the data plane keeps the last route table whatever
+/// etcd does.
+/// </summary>
+internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory loggerFactory)
+{
+    /// <summary>IPv4 (20) + UDP (8): what each packet gains on the wire.</summary>
+    public const int EncapsulationOverhead = 28;
+
+    private const string DeviceTemplate = "flannel%d";
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger("overlayd");
+
+    public async Task<int> RunAsync(CancellationToken stop)
+    {
+        _logger.Starting(VersionInfo.Version, string.Join(",", options.EtcdEndpoints), options.EtcdPrefix);
+        if (options.IpMasquerade)
+        {
+            throw new OptionsException("ip-masq", "-ip-masq is not implemented yet: run without it and install masquerade rules yourself");
+        }
+
+        SelectedInterface external = InterfaceSelector.Select(options, HostInterfaces.List(), HostInterfaces.DefaultRouteInterface());
+        _logger.InterfaceSelected(external.Interface.Name, external.Interface.Index, external.Interface.Mtu,
+            Ipv4.Format(external.InterfaceAddress), Ipv4.Format(external.PublicAddress));
+
+        await using HealthServer? health = options.HealthzPort > 0
+            ? await HealthServer.StartAsync(options.HealthzIp, options.HealthzPort, loggerFactory, stop).ConfigureAwait(false)
+            : null;
+
+        var routes = new RouteTableHolder();
+        var controlPlane = new ControlPlaneService(
+            EtcdSettings(),
+            new ControlPlaneOptions(external.PublicAddress, options.SubnetFile, options.RenewMargin),
+            routes, loggerFactory, TimeProvider.System);
+
+        NetworkConfig config = await controlPlane.WaitForConfigAsync(stop).ConfigureAwait(false);
+        _logger.ConfigLoaded(config.Network.ToString(), config.SubnetLen, config.BackendPort);
+        if (config.EnableIPv6)
+        {
+            _logger.Ipv6Ignored();
+        }
+        Lease lease = await AcquireLeaseAsync(controlPlane, config, stop).ConfigureAwait(false);
+
+        int mtu = external.Interface.Mtu - EncapsulationOverhead;
+        using var shutdown = new ShutdownSignal();
+        using TunDevice tun = TunDevice.Create(DeviceTemplate, shutdown);
+        using var netlink = new RouteNetlink();
+        int tunIndex = netlink.GetLinkIndex(tun.Name);
+        netlink.SetLinkMtu(tunIndex, mtu);
+        netlink.AddAddress(tunIndex, lease.Subnet.Network, 32);
+        netlink.SetLinkUp(tunIndex);
+        netlink.AddRoute(config.Network, tunIndex);
+        _logger.DeviceReady(tun.Name, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
+
+        using UdpBatchSocket udp = UdpBatchSocket.Open(external.InterfaceAddress, (ushort)config.BackendPort, ReactorSettings.BatchSize, shutdown);
+
+        WriteSubnetFile(config, lease, mtu);
+
+        var counters = new ForwardingCounters();
+        var outbound = new OutboundLoop(tun, udp, routes, counters, lease.Subnet.Network, ReactorSettings.BatchSize, mtu);
+        var inbound = new InboundLoop(udp, tun, counters, ReactorSettings.BatchSize, mtu);
+        var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reactor = new Reactor([outbound, inbound], fault => faulted.TrySetResult(fault));
+
+        controlPlane.LeaseChanged += changed =>
+        {
+            _logger.LeaseChanged(changed.Subnet.ToString(), tun.Name);
+            netlink.AddAddress(tunIndex, changed.Subnet.Network, 32);
+            outbound.LocalAddress = changed.Subnet.Network;
+        };
+
+        reactor.Start();
+        _logger.Forwarding(tun.Name, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
+        health?.MarkReady();
+        SystemdNotify.Ready();
+
+        using var controlStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        Task control = controlPlane.RunAsync(config, lease, controlStop.Token);
+        Task finished = await Task.WhenAny(control, faulted.Task, Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
+
+        int exitCode = 0;
+        if (finished == faulted.Task)
+        {
+            _logger.ReactorFault(faulted.Task.Result);
+            exitCode = 1;
+        }
+        _logger.Stopping(exitCode == 0 ? "signal" : "forwarding fault");
+        await controlStop.CancelAsync().ConfigureAwait(false);
+        shutdown.Signal();
+        reactor.Stop();
+        try
+        {
+            await control.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _logger.Counters(counters.Snapshot().ToString());
+        _logger.Stopped();
+        return exitCode;
+    }
+
+    private async Task<Lease> AcquireLeaseAsync(ControlPlaneService controlPlane, NetworkConfig config, CancellationToken stop)
+    {
+        while (true)
+        {
+            try
+            {
+                Lease lease = await controlPlane.AcquireLeaseAsync(config, stop).ConfigureAwait(false);
+                _logger.LeaseAcquired(lease.Subnet.ToString(), Ipv4.Format(lease.PublicIp), lease.Expiration);
+                return lease;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LeaseAcquireFailed(1, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void WriteSubnetFile(NetworkConfig config, Lease lease, int mtu)
+    {
+        try
+        {
+            SubnetEnvFile.Write(options.SubnetFile, config.Network, lease.Subnet, mtu, options.IpMasquerade);
+            _logger.SubnetFileWritten(options.SubnetFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.SubnetFileFailed(options.SubnetFile, e.Message);
+        }
+    }
+
+    private EtcdOptions EtcdSettings() => new()
+    {
+        Endpoints = options.EtcdEndpoints,
+        Prefix = options.EtcdPrefix,
+        CaFile = options.EtcdCaFile,
+        CertFile = options.EtcdCertFile,
+        KeyFile = options.EtcdKeyFile,
+        Username = options.EtcdUsername,
+        Password = options.EtcdPassword,
+    };
+}

@@ -1,0 +1,47 @@
+namespace Overlay.IntegrationTests;
+
+/// <summary>The published daemon's exit codes and messages for the command line, as flanneld behaves.</summary>
+public sealed class CommandLineTests
+{
+    [Fact]
+    public void Unknown_flag_prints_usage_and_exits_2()
+    {
+        (int exitCode, string output) = DaemonProcess.RunToExit("-no-such-flag");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("flag provided but not defined: -no-such-flag", output);
+        Assert.Contains("-etcd-endpoints", output);
+    }
+
+    [Fact]
+    public void Help_prints_usage_and_exits_0()
+    {
+        (int exitCode, string output) = DaemonProcess.RunToExit("-h");
+        Assert.Equal(0, exitCode);
+        Assert.Contains("-subnet-lease-renew-margin", output);
+    }
+
+    [Fact]
+    public void Version_prints_and_exits_0()
+    {
+        (int exitCode, string output) = DaemonProcess.RunToExit("-version");
+        Assert.Equal(0, exitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", output.Trim());
+    }
+
+    [Fact]
+    public void A_bad_flag_value_names_the_flag_and_exits_1()
+    {
+        (int exitCode, string output) = DaemonProcess.RunToExit("-subnet-lease-renew-margin=2000");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("-subnet-lease-renew-margin", output);
+        Assert.Contains("1 to 1439", output);
+    }
+
+    [Fact]
+    public void Ip_masq_is_refused_with_a_clear_message()
+    {
+        (int exitCode, string output) = DaemonProcess.RunToExit("-ip-masq", "-etcd-endpoints=http://127.0.0.1:1");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("-ip-masq is not implemented yet", output);
+    }
+}

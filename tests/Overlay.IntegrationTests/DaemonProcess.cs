@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text;
+using Overlay.TestKit.Namespaces;
+
+namespace Overlay.IntegrationTests;
+
+/// <summary>
+/// One overlayd process started inside a test namespace, as a flannel user would start flanneld. Output is kept
+/// for assertions and for failure messages; the process is stopped by its own PID.
+/// </summary>
+internal sealed class DaemonProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private DaemonProcess(Process process, string subnetFile)
+    {
+        _process = process;
+        SubnetFile = subnetFile;
+    }
+
+    public string SubnetFile { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The daemon as published: <c>dotnet overlayd.dll</c>, copied next to the tests by the project reference.</summary>
+    public static string DaemonPath => Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
+
+    public static DaemonProcess Start(TestNamespace ns, string subnetFile, params string[] flags)
+    {
+        var info = new ProcessStartInfo("ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in (string[])["netns", "exec", ns.Name, "dotnet", DaemonPath, .. flags, "-subnet-file=" + subnetFile])
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var process = new Process { StartInfo = info };
+        var daemon = new DaemonProcess(process, subnetFile);
+        process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return daemon;
+    }
+
+    /// <summary>Runs overlayd to completion outside any namespace (for flag handling) and returns exit code and output.</summary>
+    public static (int ExitCode, string Output) RunToExit(params string[] flags)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(DaemonPath);
+        foreach (string flag in flags)
+        {
+            info.ArgumentList.Add(flag);
+        }
+        using Process process = Process.Start(info)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("overlayd did not exit within 30 s for: " + string.Join(' ', flags));
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    /// <summary>Waits until the subnet file exists (forwarding is up) and returns its FLANNEL_SUBNET value.</summary>
+    public string WaitForSubnet(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (HasExited)
+            {
+                throw new InvalidOperationException($"overlayd exited with {ExitCode} before writing {SubnetFile}:\n{Output}");
+            }
+            if (File.Exists(SubnetFile))
+            {
+                foreach (string line in File.ReadAllLines(SubnetFile))
+                {
+                    if (line.StartsWith("FLANNEL_SUBNET=", StringComparison.Ordinal))
+                    {
+                        return line["FLANNEL_SUBNET=".Length..];
+                    }
+                }
+            }
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"overlayd did not write {SubnetFile} within {timeout.TotalSeconds} s:\n{Output}");
+    }
+
+    /// <summary>SIGTERM, then wait; returns the exit code. Kills after the timeout and reports that as a failure.</summary>
+    public int Stop(TimeSpan timeout)
+    {
+        if (!HasExited)
+        {
+            using Process kill = Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            kill.WaitForExit();
+        }
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill();
+            _process.WaitForExit();
+            throw new TimeoutException($"overlayd did not stop within {timeout.TotalSeconds} s of SIGTERM:\n{Output}");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Kill()
+    {
+        if (!HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Overlay.TestKit;
+using Overlay.TestKit.Privileged;
+
+namespace Overlay.IntegrationTests;
+
+/// <summary>Two overlayd hosts and a real etcd: traffic, routes from hand-written leases, ICMP, health endpoints.</summary>
+public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixture<ForwardingLabFixture>
+{
+    private OverlayLab Lab => fixture.Lab;
+
+    [PrivilegedFact]
+    public void Hosts_reach_each_other_over_the_overlay_both_ways()
+    {
+        ToolResult there = Lab.PingUntilReply(0, fixture.SecondTun, TimeSpan.FromSeconds(10));
+        Assert.True(there.ExitCode == 0, $"h1 -> {fixture.SecondTun}: {there.StandardOutput}\n{fixture.First.Output}");
+        ToolResult back = Lab.PingUntilReply(1, fixture.FirstTun, TimeSpan.FromSeconds(10));
+        Assert.True(back.ExitCode == 0, $"h2 -> {fixture.FirstTun}: {back.StandardOutput}\n{fixture.Second.Output}");
+
+        ToolResult burst = Lab.Ping(0, fixture.SecondTun, count: 20, interval: 0.01);
+        Assert.Contains(" 0% packet loss", burst.StandardOutput);
+    }
+
+    [PrivilegedFact]
+    public void Tcp_bulk_transfer_crosses_the_overlay()
+    {
+        Lab.PingUntilReply(0, fixture.SecondTun, TimeSpan.FromSeconds(10));
+        using var server = Process.Start("ip", ["netns", "exec", Lab.Host(1).Name, "timeout", "20", "iperf3", "-s", "-1", "-B", fixture.SecondTun])!;
+        try
+        {
+            Thread.Sleep(500);
+            ToolResult client = Lab.Host(0).TryExec(TimeSpan.FromSeconds(20), "iperf3", "-c", fixture.SecondTun, "-t", "2", "-f", "m");
+            Assert.True(client.ExitCode == 0, client.StandardOutput + client.StandardError);
+            Assert.Contains("receiver", client.StandardOutput);
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill();
+            }
+            server.WaitForExit();
+        }
+    }
+
+    [PrivilegedFact]
+    public void A_lease_written_by_hand_becomes_a_route_within_a_second_and_its_deletion_brings_net_unreachable()
+    {
+        const string key = OverlayLab.Prefix + "/subnets/10.244.250.0-24";
+        string leaseId = Lab.Etcd.Etcdctl("lease", "grant", "600").Split(' ')[1];
+        long before = Lab.UdpNoPorts(2);
+
+        // Exactly what flanneld's udp backend writes for a host whose public IP is 198.18.0.3 (host 3: nothing listens).
+        Lab.Etcd.Etcdctl("put", "--lease=" + leaseId, key, """{"PublicIP":"198.18.0.3","PublicIPv6":null}""");
+        Thread.Sleep(1000);
+        ToolResult routed = Lab.Ping(0, "10.244.250.1", count: 3);
+        Assert.DoesNotContain("Unreachable", routed.StandardOutput);
+        Assert.True(Lab.UdpNoPorts(2) - before >= 3, "host 3 should have received the encapsulated pings on UDP 8285");
+
+        Lab.Etcd.Etcdctl("del", key);
+        Thread.Sleep(1000);
+        ToolResult unrouted = Lab.Ping(0, "10.244.250.1", count: 1);
+        Assert.Contains("Destination Net Unreachable", unrouted.StandardOutput);
+        Assert.Contains("From " + fixture.FirstTun, unrouted.StandardOutput);
+    }
+
+    [PrivilegedFact]
+    public void Malformed_leases_leave_every_other_route_intact()
+    {
+        const string good = OverlayLab.Prefix + "/subnets/10.244.251.0-24";
+        Lab.Etcd.Etcdctl("put", good, """{"PublicIP":"198.18.0.3","PublicIPv6":null}""");
+        try
+        {
+            Lab.Etcd.Etcdctl("put", OverlayLab.Prefix + "/subnets/10.244.252.0-24", "garbage");
+            Lab.Etcd.Etcdctl("put", OverlayLab.Prefix + "/subnets/10.244.253.0-24", """{"PublicIP":"","PublicIPv6":null}""");
+            Lab.Etcd.Etcdctl("put", OverlayLab.Prefix + "/subnets/not-a-subnet", """{"PublicIP":"198.18.0.3","PublicIPv6":null}""");
+            Thread.Sleep(1000);
+
+            Assert.Equal(0, Lab.Ping(0, fixture.SecondTun, count: 3).ExitCode);
+            long before = Lab.UdpNoPorts(2);
+            Assert.DoesNotContain("Unreachable", Lab.Ping(0, "10.244.251.1", count: 2).StandardOutput);
+            Assert.True(Lab.UdpNoPorts(2) - before >= 2, "the well-formed hand-written lease must still route");
+            Assert.Contains("Destination Net Unreachable", Lab.Ping(0, "10.244.252.1", count: 1).StandardOutput);
+            Assert.False(fixture.First.HasExited, fixture.First.Output);
+        }
+        finally
+        {
+            Lab.Etcd.Etcdctl("del", "--prefix", OverlayLab.Prefix + "/subnets/10.244.25");
+            Lab.Etcd.Etcdctl("del", OverlayLab.Prefix + "/subnets/not-a-subnet");
+        }
+    }
+
+    [PrivilegedFact]
+    public void Health_endpoints_answer_as_flanneld_does()
+    {
+        string healthz = HttpGet(0, 8471, "/healthz");
+        Assert.StartsWith("HTTP/1.1 200", healthz);
+        Assert.EndsWith("flanneld is running", healthz.TrimEnd());
+        string readyz = HttpGet(0, 8471, "/readyz");
+        Assert.StartsWith("HTTP/1.1 200", readyz);
+        Assert.EndsWith("flanneld is ready", readyz.TrimEnd());
+    }
+
+    [PrivilegedFact]
+    public void Device_and_subnet_file_look_like_flannels()
+    {
+        string link = Lab.Host(0).Exec("ip", "-o", "link", "show", "flannel0");
+        Assert.Contains("mtu 1472", link);
+        string address = Lab.Host(0).Exec("ip", "-o", "-4", "addr", "show", "dev", "flannel0");
+        Assert.Contains(fixture.FirstTun + "/32", address);
+        string route = Lab.Host(0).Exec("ip", "route", "show", OverlayLab.Network);
+        Assert.Contains("dev flannel0", route);
+
+        string[] lines = File.ReadAllLines(Lab.SubnetFileFor(0));
+        Assert.Equal(4, lines.Length);
+        Assert.Equal("FLANNEL_NETWORK=10.244.0.0/16", lines[0]);
+        Assert.Matches(@"^FLANNEL_SUBNET=10\.244\.\d+\.1/24$", lines[1]);
+        Assert.Equal("FLANNEL_MTU=1472", lines[2]);
+        Assert.Equal("FLANNEL_IPMASQ=false", lines[3]);
+
+        string lease = Lab.Etcd.Etcdctl("get", "--print-value-only", $"{OverlayLab.Prefix}/subnets/{fixture.FirstTun}-24");
+        Assert.Equal("""{"PublicIP":"198.18.0.1","PublicIPv6":null}""", lease.Trim());
+    }
+
+    /// <summary>A bare HTTP/1.1 request from inside the host namespace, with bash's /dev/tcp (no curl needed).</summary>
+    private string HttpGet(int host, int port, string path) =>
+        Lab.Host(host).Exec("bash", "-c",
+            $"exec 3<>/dev/tcp/127.0.0.1/{port}; printf 'GET {path} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' >&3; timeout 5 cat <&3");
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using Overlay.TestKit;
+using Overlay.TestKit.Etcd;
+using Overlay.TestKit.Namespaces;
+
+namespace Overlay.IntegrationTests;
+
+/// <summary>
+/// Host namespaces on one bridge, a real etcd in host 1 on its underlay address (namespaces cannot reach the root
+/// namespace's loopback), flannel's network config written with etcdctl, and helpers to start overlayd per host.
+/// </summary>
+internal sealed class OverlayLab : IDisposable
+{
+    public const string Prefix = "/coreos.com/network";
+    public const string Network = "10.244.0.0/16";
+
+    private readonly string _workDir;
+    private readonly List<DaemonProcess> _daemons = [];
+
+    private OverlayLab(Underlay underlay, EtcdServer etcd, string workDir)
+    {
+        Underlay = underlay;
+        Etcd = etcd;
+        _workDir = workDir;
+    }
+
+    public Underlay Underlay { get; }
+
+    public EtcdServer Etcd { get; }
+
+    public TestNamespace Host(int index) => Underlay.Hosts[index];
+
+    public static OverlayLab Create(int hosts)
+    {
+        Underlay underlay = Underlay.Create(hosts);
+        EtcdServer? etcd = null;
+        try
+        {
+            etcd = EtcdServer.StartInNamespace(underlay.Hosts[0].Name, Underlay.HostAddress(0));
+            etcd.Etcdctl("put", Prefix + "/config", $$"""{"Network":"{{Network}}","Backend":{"Type":"udp"}}""");
+            string workDir = Directory.CreateTempSubdirectory("overlay-it-").FullName;
+            return new OverlayLab(underlay, etcd, workDir);
+        }
+        catch
+        {
+            etcd?.Dispose();
+            underlay.Dispose();
+            throw;
+        }
+    }
+
+    public string SubnetFileFor(int host) => Path.Combine(_workDir, $"h{host + 1}.env");
+
+    /// <summary>Starts overlayd in host <paramref name="host"/> with flanneld's flags, pointed at the lab's etcd.</summary>
+    public DaemonProcess StartDaemon(int host, params string[] extraFlags)
+    {
+        DaemonProcess daemon = DaemonProcess.Start(Host(host), SubnetFileFor(host),
+            ["-etcd-endpoints=" + Etcd.Endpoint, "-iface=" + Underlay.InterfaceName, .. extraFlags]);
+        _daemons.Add(daemon);
+        return daemon;
+    }
+
+    /// <summary>The flannel0 address of a host whose FLANNEL_SUBNET is e.g. 10.244.7.1/24: 10.244.7.0.</summary>
+    public static string TunAddress(string flannelSubnet)
+    {
+        string first = flannelSubnet.Split('/')[0];
+        return first[..first.LastIndexOf('.')] + ".0";
+    }
+
+    public ToolResult Ping(int fromHost, string address, int count = 3, double interval = 0.2) =>
+        Host(fromHost).TryExec(TimeSpan.FromSeconds(10 + (count * interval)), "ping", "-c", $"{count}",
+            "-i", interval.ToString(CultureInfo.InvariantCulture), "-W", "1", address);
+
+    /// <summary>Pings until a reply arrives (routes come through the etcd watch) or the timeout passes.</summary>
+    public ToolResult PingUntilReply(int fromHost, string address, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        ToolResult result;
+        do
+        {
+            result = Ping(fromHost, address, count: 1);
+            if (result.ExitCode == 0)
+            {
+                return result;
+            }
+            Thread.Sleep(100);
+        }
+        while (DateTime.UtcNow < deadline);
+        return result;
+    }
+
+    /// <summary>The host kernel's count of UDP datagrams that arrived for a port nobody listens on.</summary>
+    public long UdpNoPorts(int host)
+    {
+        string[] lines = Host(host).Exec("cat", "/proc/net/snmp").Split('\n');
+        string[] header = lines.First(l => l.StartsWith("Udp:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] values = lines.Where(l => l.StartsWith("Udp:", StringComparison.Ordinal)).Skip(1).First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(values[Array.IndexOf(header, "NoPorts")], CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose()
+    {
+        foreach (DaemonProcess daemon in _daemons)
+        {
+            daemon.Dispose();
+        }
+        Etcd.Dispose();
+        Underlay.Dispose();
+        try
+        {
+            Directory.Delete(_workDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
