@@ -1,4 +1,4 @@
-using Overlay.Linux;
+using Overlay.Linux.Netlink;
 
 namespace Overlay.Daemon.Hosting;
 
@@ -6,7 +6,7 @@ namespace Overlay.Daemon.Hosting;
 internal static class HostInterfaces
 {
     public static IReadOnlyList<HostInterface> List() =>
-        [.. InterfaceInfo.List().Select(i => new HostInterface(i.Name, i.Index, i.Mtu, i.Ipv4Addresses))];
+        [.. InterfaceInfo.List().Select(i => new HostInterface(i.Name, i.Index, i.Mtu, i.Addresses))];
 
     public static string? DefaultRouteInterface() => InterfaceInfo.DefaultRouteInterface();
 }

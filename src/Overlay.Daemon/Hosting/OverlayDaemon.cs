@@ -9,6 +9,8 @@ using Overlay.Daemon.Options;
 using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
 using Overlay.Linux;
+using Overlay.Linux.Tun;
+using Overlay.Linux.Udp;
 using Overlay.Linux.Netlink;
 
 namespace Overlay.Daemon.Hosting;
@@ -44,7 +46,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
             : null;
 
         var routes = new RouteTableHolder();
-        var controlPlane = new ControlPlaneService(
+        using var controlPlane = new ControlPlaneService(
             EtcdSettings(),
             new ControlPlaneOptions(external.PublicAddress, options.SubnetFile, options.RenewMargin),
             routes, loggerFactory, TimeProvider.System);
@@ -66,6 +68,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         netlink.AddAddress(tunIndex, lease.Subnet.Network, 32);
         netlink.SetLinkUp(tunIndex);
         netlink.AddRoute(config.Network, tunIndex);
+        Sysctl.AcceptLocal(tun.Name);
         _logger.DeviceReady(tun.Name, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
         using UdpBatchSocket udp = UdpBatchSocket.Open(external.InterfaceAddress, (ushort)config.BackendPort, ReactorSettings.BatchSize, shutdown);
@@ -73,16 +76,17 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         WriteSubnetFile(config, lease, mtu);
 
         var counters = new ForwardingCounters();
-        var outbound = new OutboundLoop(tun, udp, routes, counters, lease.Subnet.Network, ReactorSettings.BatchSize, mtu);
+        var router = new OutboundProcessor(routes, lease.Subnet.Network);
+        var outbound = new OutboundLoop(tun, udp, router, counters, ReactorSettings.BatchSize, mtu);
         var inbound = new InboundLoop(udp, tun, counters, ReactorSettings.BatchSize, mtu);
         var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reactor = new Reactor([outbound, inbound], fault => faulted.TrySetResult(fault));
+        var reactor = new Reactor([outbound, inbound], (_, fault) => faulted.TrySetResult(fault));
 
         controlPlane.LeaseChanged += changed =>
         {
             _logger.LeaseChanged(changed.Subnet.ToString(), tun.Name);
             netlink.AddAddress(tunIndex, changed.Subnet.Network, 32);
-            outbound.LocalAddress = changed.Subnet.Network;
+            router.LocalAddress = changed.Subnet.Network;
         };
 
         reactor.Start();
@@ -103,7 +107,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         _logger.Stopping(exitCode == 0 ? "signal" : "forwarding fault");
         await controlStop.CancelAsync().ConfigureAwait(false);
         shutdown.Signal();
-        reactor.Stop();
+        reactor.Stop(TimeSpan.FromSeconds(5));
         try
         {
             await control.ConfigureAwait(false);
