@@ -33,6 +33,7 @@ export OVL_NS_LEDGER=$work/namespaces OVL_PID_LEDGER=$work/pids
 : >"$OVL_NS_LEDGER"; : >"$OVL_PID_LEDGER"
 cleanup() {
   local rc=$?
+  set +e
   trap - EXIT INT TERM
   ovl_pid_cleanup
   ovl_ns_cleanup

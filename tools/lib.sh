@@ -20,6 +20,9 @@ ovl_need_packages() {
   # Debian's etcd-server package may start a system etcd on 127.0.0.1:2379; nothing here uses it.
 }
 
+# Cleanup functions run from EXIT traps of `set -e` scripts: every step tolerates failure, so one process that
+# already exited cannot stop the rest of the cleanup.
+
 # Namespace ledger: every namespace a script creates is appended here, and removed by exact name at exit.
 OVL_NS_LEDGER=${OVL_NS_LEDGER:-}
 ovl_ns_add() {
@@ -31,7 +34,7 @@ ovl_ns_cleanup() {
   [[ -n $OVL_NS_LEDGER && -f $OVL_NS_LEDGER ]] || return 0
   local ns
   while read -r ns; do
-    [[ -n $ns ]] && ip netns del "$ns" 2>/dev/null
+    [[ -n $ns ]] && { ip netns del "$ns" 2>/dev/null || true; }
   done <"$OVL_NS_LEDGER"
   : >"$OVL_NS_LEDGER"
 }
@@ -52,6 +55,6 @@ ovl_pid_cleanup() {
     ((any == 0)) && break
     sleep 0.1
   done
-  for pid in "${live[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${live[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   : >"$OVL_PID_LEDGER"
 }

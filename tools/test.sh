@@ -19,6 +19,7 @@ export OVERLAY_NETNS_LEDGER=$work/namespaces OVL_NS_LEDGER=$work/namespaces
 : >"$OVERLAY_NETNS_LEDGER"
 cleanup() {
   local rc=$?
+  set +e
   ovl_ns_cleanup
   rm -rf "$work"
   exit "$rc"

@@ -37,7 +37,7 @@ internal sealed class OverlayLab : IDisposable
         try
         {
             etcd = EtcdServer.StartInNamespace(underlay.Hosts[0].Name, Underlay.HostAddress(0));
-            etcd.Etcdctl("put", Prefix + "/config", $$"""{"Network":"{{Network}}","Backend":{"Type":"udp"}}""");
+            etcd.Etcdctl("put", Prefix + "/config", "{\"Network\":\"" + Network + "\",\"Backend\":{\"Type\":\"udp\"}}");
             string workDir = Directory.CreateTempSubdirectory("overlay-it-").FullName;
             return new OverlayLab(underlay, etcd, workDir);
         }
@@ -90,12 +90,30 @@ internal sealed class OverlayLab : IDisposable
     }
 
     /// <summary>The host kernel's count of UDP datagrams that arrived for a port nobody listens on.</summary>
-    public long UdpNoPorts(int host)
+    public long UdpNoPorts(int host) => SnmpCounter(host, "Udp", "NoPorts");
+
+    /// <summary>The host kernel's count of ICMP destination-unreachable messages it received.</summary>
+    public long IcmpDestinationUnreachables(int host) => SnmpCounter(host, "Icmp", "InDestUnreachs");
+
+    /// <summary>
+    /// Sends one small UDP datagram from a host with bash's /dev/udp (no extra tools). flannel answers a packet
+    /// without a route with ICMP net-unreachable, but never for ICMP itself, so ping cannot show it.
+    /// </summary>
+    public void SendUdp(int fromHost, string address, int count = 1)
     {
-        string[] lines = Host(host).Exec("cat", "/proc/net/snmp").Split('\n');
-        string[] header = lines.First(l => l.StartsWith("Udp:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        string[] values = lines.Where(l => l.StartsWith("Udp:", StringComparison.Ordinal)).Skip(1).First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return long.Parse(values[Array.IndexOf(header, "NoPorts")], CultureInfo.InvariantCulture);
+        for (int i = 0; i < count; i++)
+        {
+            Host(fromHost).TryExec(TimeSpan.FromSeconds(5), "bash", "-c", $"echo probe > /dev/udp/{address}/9");
+        }
+    }
+
+    /// <summary>One value from /proc/net/snmp of the host's namespace, e.g. ("Udp", "NoPorts").</summary>
+    private long SnmpCounter(int host, string protocol, string counter)
+    {
+        string[] lines = [.. Host(host).Exec("cat", "/proc/net/snmp").Split('\n').Where(l => l.StartsWith(protocol + ":", StringComparison.Ordinal))];
+        string[] header = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] values = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(values[Array.IndexOf(header, counter)], CultureInfo.InvariantCulture);
     }
 
     public void Dispose()
