@@ -4,12 +4,17 @@
 ovl_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 ovl_die() { ovl_log "error: $*"; exit 1; }
 
-# ovl_need_packages CMD:PACKAGE ... installs the Debian package for every command that is missing.
+# ovl_need_packages WHAT:PACKAGE ... installs the Debian package for every WHAT that is missing; WHAT is a
+# command name, or an absolute path to a file the package provides (a header, say).
 ovl_need_packages() {
   local missing=() pair cmd pkg
   for pair in "$@"; do
     cmd=${pair%%:*}; pkg=${pair#*:}
-    command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd || -x /sbin/$cmd ]] || missing+=("$pkg")
+    if [[ $cmd == /* ]]; then
+      [[ -e $cmd ]] || missing+=("$pkg")
+    else
+      command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd || -x /sbin/$cmd ]] || missing+=("$pkg")
+    fi
   done
   ((${#missing[@]} == 0)) && return 0
   [[ $(id -u) == 0 ]] || ovl_die "missing packages (${missing[*]}) and not root: run as root or install them"

@@ -1,0 +1,60 @@
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Routing;
+using Overlay.Linux.Tests.Support;
+using Overlay.Linux.Udp;
+
+namespace Overlay.Linux.Tests.Udp;
+
+/// <summary>The steady-state packet path allocates nothing: Send and Receive reuse their native arrays and the slab.</summary>
+public sealed class UdpBatchSocketAllocationTests
+{
+    private const int BatchSize = 32;
+    private const int DatagramBytes = 200;
+    private const int MeasuredRounds = 200;
+
+    [Fact]
+    public void Send_and_receive_of_thousands_of_datagrams_allocate_zero_bytes()
+    {
+        uint loopback = Ipv4.Parse("127.0.0.1");
+        using var shutdown = new ShutdownSignal();
+        using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(30));
+        using UdpBatchSocket receiver = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown, receiveBufferBytes: 4 << 20);
+        using UdpBatchSocket sender = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown);
+        var outgoing = new PacketBatch(BatchSize, 2048);
+        var incoming = new PacketBatch(BatchSize, 2048);
+        for (int i = 0; i < BatchSize; i++)
+        {
+            Payloads.Fill(outgoing.Slot(i)[..DatagramBytes], i);
+            outgoing.Length(i) = DatagramBytes;
+            outgoing.Endpoint(i) = receiver.LocalEndpoint;
+        }
+        outgoing.Count = BatchSize;
+
+        // Warm-up: JIT both paths (through tier-up) and let the first-call caches settle.
+        long warmUp = Exchange(sender, receiver, outgoing, incoming, rounds: 100);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long received = Exchange(sender, receiver, outgoing, incoming, MeasuredRounds);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(100L * BatchSize, warmUp);
+        Assert.Equal((long)MeasuredRounds * BatchSize, received);
+        Assert.Equal(0, allocated);
+        Assert.False(watchdog.Fired);
+    }
+
+    private static long Exchange(UdpBatchSocket sender, UdpBatchSocket receiver, PacketBatch outgoing, PacketBatch incoming, int rounds)
+    {
+        long total = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            int sent = sender.Send(outgoing);
+            int got = 0;
+            while (got < sent && receiver.Receive(incoming))
+            {
+                got += incoming.Count;
+            }
+            total += got;
+        }
+        return total;
+    }
+}
