@@ -22,6 +22,7 @@ public sealed class PacketBatch
     private readonly byte[] _slab;
     private readonly int[] _lengths;
     private readonly PeerEndpoint[] _endpoints;
+    private readonly OffloadInfo[] _offloads;
 
     public PacketBatch(int capacity, int slotSize)
     {
@@ -32,6 +33,7 @@ public sealed class PacketBatch
         _slab = GC.AllocateArray<byte>(checked(capacity * slotSize), pinned: true);
         _lengths = new int[capacity];
         _endpoints = new PeerEndpoint[capacity];
+        _offloads = new OffloadInfo[capacity];
     }
 
     public int Capacity { get; }
@@ -53,10 +55,18 @@ public sealed class PacketBatch
 
     public ref PeerEndpoint Endpoint(int index) => ref _endpoints[index];
 
+    /// <summary>
+    /// Segmentation and checksum metadata of slot <paramref name="index"/>. Only TUN queues opened with offloads read
+    /// or write it; everywhere else it stays all-zero (a complete packet).
+    /// </summary>
+    public ref OffloadInfo Offload(int index) => ref _offloads[index];
+
     /// <summary>Lengths of all slots; entries past <see cref="Count"/> are stale.</summary>
     public Span<int> Lengths => _lengths;
 
     public Span<PeerEndpoint> Endpoints => _endpoints;
+
+    public Span<OffloadInfo> Offloads => _offloads;
 
     public void Clear() => Count = 0;
 }
