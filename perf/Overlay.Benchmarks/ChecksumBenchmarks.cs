@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Attributes;
+using Overlay.DataPlane.Packets;
+
+namespace Overlay.Benchmarks;
+
+/// <summary>The Internet checksum over an IPv4 header (20 bytes) and over a full-size packet (1,472 bytes).</summary>
+[MemoryDiagnoser]
+public class ChecksumBenchmarks
+{
+    private byte[] _packet = [];
+
+    [Params(20, 1472)]
+    public int Bytes { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _packet = Packets.Udp(0x0AF4_0101, 0x0AF4_0201, Bytes - 28);
+        if (Bytes == 20 && !InternetChecksum.IsValid(_packet.AsSpan(0, 20)))
+        {
+            throw new InvalidOperationException("the IPv4 header checksum of the test packet does not verify");
+        }
+    }
+
+    [Benchmark]
+    public ushort Compute() => InternetChecksum.Compute(_packet.AsSpan(0, Bytes));
+}
