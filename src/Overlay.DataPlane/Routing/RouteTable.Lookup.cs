@@ -1,25 +1,114 @@
+using System.Runtime.InteropServices;
+
 namespace Overlay.DataPlane.Routing;
 
-// Placeholder so the solution builds; the real lookup structure replaces this file.
+// Construction and lookup. flannel gives every lease the same prefix length, so the common table is one
+// DensePrefixIndex: a computed array index per lookup. Anything else (mixed lengths, or one length spread too thin
+// for an array) becomes one HashedPrefixIndex per length, probed longest first.
 public sealed partial class RouteTable
 {
+    // A dense array may waste slots for gaps between networks; up to this many slots it is always worth it, beyond
+    // that only while at least a quarter of the slots hold a route. 65,536 slots of 16 bytes is 1 MiB.
+    private const long DenseSlotsAlwaysAllowed = 1 << 16;
+    private const int DenseSlotsPerRouteAllowed = 4;
+
     private readonly Route[] _routes;
+    private readonly DensePrefixIndex? _dense;
+    private readonly HashedPrefixIndex[] _byLengthLongestFirst;
 
-    private RouteTable(Route[] routes) => _routes = routes;
+    private RouteTable(Route[] routes, DensePrefixIndex? dense, HashedPrefixIndex[] byLengthLongestFirst)
+    {
+        _routes = routes;
+        _dense = dense;
+        _byLengthLongestFirst = byLengthLongestFirst;
+    }
 
-    public static RouteTable Create(IEnumerable<Route> routes) => new([.. routes]);
+    /// <summary>
+    /// Builds a table. When two routes name the same subnet, the later one wins. Overlapping subnets of different
+    /// lengths are allowed; lookups pick the longest match.
+    /// </summary>
+    public static RouteTable Create(IEnumerable<Route> routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var latest = new Dictionary<Ipv4Subnet, PeerEndpoint>();
+        foreach (Route route in routes)
+        {
+            latest[route.Subnet] = route.NextHop;
+        }
+        var sorted = new Route[latest.Count];
+        int n = 0;
+        foreach (KeyValuePair<Ipv4Subnet, PeerEndpoint> entry in latest)
+        {
+            sorted[n++] = new Route(entry.Key, entry.Value);
+        }
+        Array.Sort(sorted, static (a, b) =>
+            a.Subnet.Network != b.Subnet.Network
+                ? a.Subnet.Network.CompareTo(b.Subnet.Network)
+                : a.Subnet.PrefixLength.CompareTo(b.Subnet.PrefixLength));
+        return sorted.Length == 0 ? new RouteTable(sorted, null, []) : BuildIndexes(sorted);
+    }
 
+    /// <summary>
+    /// Finds the next hop for <paramref name="destination"/> (host byte order) by longest-prefix match.
+    /// Lock-free and allocation-free; safe from any number of threads.
+    /// </summary>
     public bool TryLookup(uint destination, out PeerEndpoint nextHop)
     {
-        foreach (Route route in _routes)
+        if (_dense is { } dense)
         {
-            if (route.Subnet.Contains(destination))
+            return dense.TryFind(destination, out nextHop);
+        }
+        foreach (HashedPrefixIndex index in _byLengthLongestFirst)
+        {
+            if (index.TryFind(destination, out nextHop))
             {
-                nextHop = route.NextHop;
                 return true;
             }
         }
         nextHop = default;
         return false;
+    }
+
+    /// <summary>True when lookups go through the computed array index rather than the per-length hash tables.</summary>
+    internal bool UsesDenseIndex => _dense is not null;
+
+    private static RouteTable BuildIndexes(Route[] sorted)
+    {
+        Span<int> routesPerLength = stackalloc int[33];
+        foreach (Route route in sorted)
+        {
+            routesPerLength[route.Subnet.PrefixLength]++;
+        }
+
+        int singleLength = sorted[0].Subnet.PrefixLength;
+        if (routesPerLength[singleLength] == sorted.Length)
+        {
+            // Sorted by network, so the first and last routes bound the range.
+            long slots = DensePrefixIndex.SlotsNeeded(singleLength, sorted[0].Subnet.Network, sorted[^1].Subnet.Network);
+            if (slots <= DenseSlotsAlwaysAllowed || slots <= (long)sorted.Length * DenseSlotsPerRouteAllowed)
+            {
+                return new RouteTable(sorted, new DensePrefixIndex(singleLength, sorted), []);
+            }
+        }
+
+        var indexes = new List<HashedPrefixIndex>();
+        var sameLength = new List<Route>();
+        for (int length = 32; length >= 0; length--)
+        {
+            if (routesPerLength[length] == 0)
+            {
+                continue;
+            }
+            sameLength.Clear();
+            foreach (Route route in sorted)
+            {
+                if (route.Subnet.PrefixLength == length)
+                {
+                    sameLength.Add(route);
+                }
+            }
+            indexes.Add(new HashedPrefixIndex(length, CollectionsMarshal.AsSpan(sameLength)));
+        }
+        return new RouteTable(sorted, null, [.. indexes]);
     }
 }

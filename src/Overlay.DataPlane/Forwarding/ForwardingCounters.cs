@@ -1,0 +1,74 @@
+namespace Overlay.DataPlane.Forwarding;
+
+/// <summary>
+/// Totals shared by every forwarding thread, for logs, metrics and health. Threads never touch these per packet:
+/// each keeps a <see cref="ForwardingTally"/> and adds it here once per batch.
+/// </summary>
+/// <remarks>
+/// Thread-safe: <see cref="Add"/> may run on any number of threads while others call <see cref="Snapshot"/>.
+/// A snapshot reads each total atomically but not all of them at one instant, so totals taken mid-batch may
+/// disagree by up to one batch.
+/// </remarks>
+public sealed class ForwardingCounters
+{
+    private readonly long[] _drops = new long[DropReasons.TableSize];
+    private long _tunPacketsRead;
+    private long _tunBytesRead;
+    private long _udpPacketsSent;
+    private long _udpBytesSent;
+    private long _udpPacketsReceived;
+    private long _udpBytesReceived;
+    private long _tunPacketsWritten;
+    private long _tunBytesWritten;
+    private long _icmpRepliesGenerated;
+
+    /// <summary>Adds the tally to the totals and resets it. Call from the tally's own thread.</summary>
+    public void Add(ForwardingTally tally)
+    {
+        ArgumentNullException.ThrowIfNull(tally);
+        AddIfNonZero(ref _tunPacketsRead, tally.TunPacketsRead);
+        AddIfNonZero(ref _tunBytesRead, tally.TunBytesRead);
+        AddIfNonZero(ref _udpPacketsSent, tally.UdpPacketsSent);
+        AddIfNonZero(ref _udpBytesSent, tally.UdpBytesSent);
+        AddIfNonZero(ref _udpPacketsReceived, tally.UdpPacketsReceived);
+        AddIfNonZero(ref _udpBytesReceived, tally.UdpBytesReceived);
+        AddIfNonZero(ref _tunPacketsWritten, tally.TunPacketsWritten);
+        AddIfNonZero(ref _tunBytesWritten, tally.TunBytesWritten);
+        AddIfNonZero(ref _icmpRepliesGenerated, tally.IcmpRepliesGenerated);
+        ReadOnlySpan<long> drops = tally.Drops;
+        for (int i = 0; i < drops.Length; i++)
+        {
+            AddIfNonZero(ref _drops[i], drops[i]);
+        }
+        tally.Reset();
+    }
+
+    public ForwardingSnapshot Snapshot() => new(
+        TunPacketsRead: Interlocked.Read(ref _tunPacketsRead),
+        TunBytesRead: Interlocked.Read(ref _tunBytesRead),
+        UdpPacketsSent: Interlocked.Read(ref _udpPacketsSent),
+        UdpBytesSent: Interlocked.Read(ref _udpBytesSent),
+        UdpPacketsReceived: Interlocked.Read(ref _udpPacketsReceived),
+        UdpBytesReceived: Interlocked.Read(ref _udpBytesReceived),
+        TunPacketsWritten: Interlocked.Read(ref _tunPacketsWritten),
+        TunBytesWritten: Interlocked.Read(ref _tunBytesWritten),
+        IcmpRepliesGenerated: Interlocked.Read(ref _icmpRepliesGenerated),
+        DroppedTooShort: ReadDrops(DropReason.TooShort),
+        DroppedNotIpv4: ReadDrops(DropReason.NotIpv4),
+        DroppedBadHeaderLength: ReadDrops(DropReason.BadHeaderLength),
+        DroppedTruncated: ReadDrops(DropReason.Truncated),
+        DroppedNoRoute: ReadDrops(DropReason.NoRoute),
+        DroppedTtlExpired: ReadDrops(DropReason.TtlExpired),
+        DroppedSendFailed: ReadDrops(DropReason.SendFailed),
+        DroppedTunWriteFailed: ReadDrops(DropReason.TunWriteFailed));
+
+    private long ReadDrops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
+
+    private static void AddIfNonZero(ref long total, long amount)
+    {
+        if (amount != 0)
+        {
+            Interlocked.Add(ref total, amount);
+        }
+    }
+}

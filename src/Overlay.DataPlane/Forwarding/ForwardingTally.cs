@@ -1,0 +1,83 @@
+namespace Overlay.DataPlane.Forwarding;
+
+/// <summary>
+/// One forwarding thread's running counts since its last flush into <see cref="ForwardingCounters"/>.
+/// Plain fields bumped per packet without atomics; flushed once per batch.
+/// </summary>
+/// <remarks>Not thread-safe: a tally belongs to the one thread that fills it and flushes it.</remarks>
+public sealed class ForwardingTally
+{
+    private readonly long[] _drops = new long[DropReasons.TableSize];
+
+    public long TunPacketsRead { get; private set; }
+
+    public long TunBytesRead { get; private set; }
+
+    public long UdpPacketsSent { get; private set; }
+
+    public long UdpBytesSent { get; private set; }
+
+    public long UdpPacketsReceived { get; private set; }
+
+    public long UdpBytesReceived { get; private set; }
+
+    public long TunPacketsWritten { get; private set; }
+
+    public long TunBytesWritten { get; private set; }
+
+    public long IcmpRepliesGenerated { get; private set; }
+
+    /// <summary>Drops per reason, indexed by <see cref="DropReason"/>; the <see cref="DropReason.None"/> entry stays 0.</summary>
+    public ReadOnlySpan<long> Drops => _drops;
+
+    public void AddTunRead(int packets, long bytes)
+    {
+        TunPacketsRead += packets;
+        TunBytesRead += bytes;
+    }
+
+    public void AddUdpSent(int packets, long bytes)
+    {
+        UdpPacketsSent += packets;
+        UdpBytesSent += bytes;
+    }
+
+    public void AddUdpReceived(int packets, long bytes)
+    {
+        UdpPacketsReceived += packets;
+        UdpBytesReceived += bytes;
+    }
+
+    public void AddTunWritten(int packets, long bytes)
+    {
+        TunPacketsWritten += packets;
+        TunBytesWritten += bytes;
+    }
+
+    public void AddIcmpReply() => IcmpRepliesGenerated++;
+
+    /// <summary>Counts <paramref name="packets"/> drops under <paramref name="reason"/>; <see cref="DropReason.None"/> is ignored.</summary>
+    public void AddDrop(DropReason reason, int packets = 1)
+    {
+        if (reason != DropReason.None)
+        {
+            _drops[(int)reason] += packets;
+        }
+    }
+
+    public long DropsFor(DropReason reason) => _drops[(int)reason];
+
+    public void Reset()
+    {
+        TunPacketsRead = 0;
+        TunBytesRead = 0;
+        UdpPacketsSent = 0;
+        UdpBytesSent = 0;
+        UdpPacketsReceived = 0;
+        UdpBytesReceived = 0;
+        TunPacketsWritten = 0;
+        TunBytesWritten = 0;
+        IcmpRepliesGenerated = 0;
+        Array.Clear(_drops);
+    }
+}

@@ -1,0 +1,80 @@
+using Overlay.DataPlane.Abstractions;
+using Overlay.DataPlane.Buffers;
+
+namespace Overlay.DataPlane.Forwarding;
+
+/// <summary>
+/// UDP → TUN for one socket. Per batch: <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/>
+/// → <see cref="ITunQueue.Write"/> → one flush of the thread's tally into the shared <see cref="ForwardingCounters"/>.
+/// </summary>
+/// <remarks>
+/// Owns its batch, allocated here once; the steady state allocates nothing. Single-threaded: one thread runs
+/// <see cref="PumpOnce"/> or <see cref="Run"/>. Packets the TUN did not accept are counted as
+/// <see cref="DropReason.TunWriteFailed"/>.
+/// </remarks>
+public sealed class InboundLoop : IForwardingLoop
+{
+    private readonly IUdpBatchSocket _udp;
+    private readonly ITunQueue _tun;
+    private readonly ForwardingCounters _counters;
+    private readonly PacketBatch _packets;
+    private readonly ForwardingTally _tally = new();
+    private bool _stopRequested;
+
+    /// <param name="udp">The socket datagrams are received on.</param>
+    /// <param name="tun">The queue packets are written to.</param>
+    /// <param name="counters">Shared totals this loop adds to once per batch.</param>
+    /// <param name="batchCapacity">Most datagrams moved per batch.</param>
+    /// <param name="slotSize">Largest datagram accepted (the TUN MTU or more).</param>
+    /// <param name="name">Thread and log name.</param>
+    public InboundLoop(
+        IUdpBatchSocket udp,
+        ITunQueue tun,
+        ForwardingCounters counters,
+        int batchCapacity,
+        int slotSize,
+        string name = "udp-to-tun")
+    {
+        ArgumentNullException.ThrowIfNull(udp);
+        ArgumentNullException.ThrowIfNull(tun);
+        ArgumentNullException.ThrowIfNull(counters);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        _udp = udp;
+        _tun = tun;
+        _counters = counters;
+        _packets = new PacketBatch(batchCapacity, slotSize);
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public bool PumpOnce()
+    {
+        if (!_udp.Receive(_packets))
+        {
+            return false;
+        }
+        _tally.AddUdpReceived(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
+        InboundProcessor.Process(_packets, _tally);
+
+        int pending = PendingPackets.Count(_packets, out _);
+        if (pending > 0)
+        {
+            int written = Math.Clamp(_tun.Write(_packets), 0, pending);
+            _tally.AddTunWritten(written, PendingPackets.BytesOfFirst(_packets, written));
+            _tally.AddDrop(DropReason.TunWriteFailed, pending - written);
+        }
+
+        _counters.Add(_tally);
+        return true;
+    }
+
+    public void Run()
+    {
+        while (!Volatile.Read(ref _stopRequested) && PumpOnce())
+        {
+        }
+    }
+
+    public void RequestStop() => Volatile.Write(ref _stopRequested, true);
+}

@@ -1,0 +1,98 @@
+using Overlay.DataPlane.Abstractions;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Packets;
+
+namespace Overlay.DataPlane.Forwarding;
+
+/// <summary>
+/// TUN → UDP for one TUN queue. Per batch: <see cref="ITunQueue.Read"/> → <see cref="OutboundProcessor.Process"/>
+/// → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunQueue.Write"/> of any ICMP replies → one flush of the
+/// thread's tally into the shared <see cref="ForwardingCounters"/>.
+/// </summary>
+/// <remarks>
+/// Owns its two batches, allocated here once; the steady state allocates nothing. Single-threaded: one thread runs
+/// <see cref="PumpOnce"/> or <see cref="Run"/>. Packets the socket did not accept are counted as
+/// <see cref="DropReason.SendFailed"/>, replies the TUN did not accept as <see cref="DropReason.TunWriteFailed"/>.
+/// </remarks>
+public sealed class OutboundLoop : IForwardingLoop
+{
+    private readonly ITunQueue _tun;
+    private readonly IUdpBatchSocket _udp;
+    private readonly OutboundProcessor _processor;
+    private readonly ForwardingCounters _counters;
+    private readonly PacketBatch _packets;
+    private readonly PacketBatch _replies;
+    private readonly ForwardingTally _tally = new();
+    private bool _stopRequested;
+
+    /// <param name="tun">The queue packets are read from and ICMP replies written to.</param>
+    /// <param name="udp">The socket packets are sent on.</param>
+    /// <param name="processor">Routes packets; may be shared with other outbound loops.</param>
+    /// <param name="counters">Shared totals this loop adds to once per batch.</param>
+    /// <param name="batchCapacity">Most packets moved per batch.</param>
+    /// <param name="slotSize">Largest packet read from the TUN device (its MTU or more).</param>
+    /// <param name="name">Thread and log name.</param>
+    public OutboundLoop(
+        ITunQueue tun,
+        IUdpBatchSocket udp,
+        OutboundProcessor processor,
+        ForwardingCounters counters,
+        int batchCapacity,
+        int slotSize,
+        string name = "tun-to-udp")
+    {
+        ArgumentNullException.ThrowIfNull(tun);
+        ArgumentNullException.ThrowIfNull(udp);
+        ArgumentNullException.ThrowIfNull(processor);
+        ArgumentNullException.ThrowIfNull(counters);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        _tun = tun;
+        _udp = udp;
+        _processor = processor;
+        _counters = counters;
+        _packets = new PacketBatch(batchCapacity, slotSize);
+        _replies = new PacketBatch(batchCapacity, IcmpNetUnreachable.MaximumLength);
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public bool PumpOnce()
+    {
+        if (!_tun.Read(_packets))
+        {
+            return false;
+        }
+        _tally.AddTunRead(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
+        _replies.Count = 0;
+        _processor.Process(_packets, _replies, _tally);
+
+        int pending = PendingPackets.Count(_packets, out _);
+        if (pending > 0)
+        {
+            int sent = Math.Clamp(_udp.Send(_packets), 0, pending);
+            _tally.AddUdpSent(sent, PendingPackets.BytesOfFirst(_packets, sent));
+            _tally.AddDrop(DropReason.SendFailed, pending - sent);
+        }
+
+        int replies = _replies.Count;
+        if (replies > 0)
+        {
+            int written = Math.Clamp(_tun.Write(_replies), 0, replies);
+            _tally.AddTunWritten(written, PendingPackets.BytesOfFirst(_replies, written));
+            _tally.AddDrop(DropReason.TunWriteFailed, replies - written);
+        }
+
+        _counters.Add(_tally);
+        return true;
+    }
+
+    public void Run()
+    {
+        while (!Volatile.Read(ref _stopRequested) && PumpOnce())
+        {
+        }
+    }
+
+    public void RequestStop() => Volatile.Write(ref _stopRequested, true);
+}

@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Packets;
+using Overlay.DataPlane.Routing;
+
+namespace Overlay.DataPlane.Forwarding;
+
+/// <summary>
+/// TUN → UDP, per batch: validate and trim each packet, look its destination up in the route table, answer a
+/// missing route with an ICMP net-unreachable for the TUN, drop an expiring TTL, decrement the TTL, and set the
+/// slot's endpoint to the route's next hop. Dropped slots get length 0 and are counted in the caller's tally.
+/// </summary>
+/// <remarks>
+/// Thread-safe: one instance may serve several forwarding threads, each with its own batches and tally. The route
+/// table is read once per batch, so a batch is routed entirely by one snapshot. Allocation-free.
+/// </remarks>
+public sealed class OutboundProcessor
+{
+    private readonly RouteTableHolder _routes;
+    private uint _localAddress;
+
+    public OutboundProcessor(RouteTableHolder routes, uint localAddress = 0)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        _routes = routes;
+        _localAddress = localAddress;
+    }
+
+    /// <summary>
+    /// The TUN device's address (host byte order), the source of ICMP replies. The daemon updates it when its lease
+    /// changes; each batch reads it once. 0 means not yet known, and suppresses replies.
+    /// </summary>
+    public uint LocalAddress
+    {
+        get => Volatile.Read(ref _localAddress);
+        set => Volatile.Write(ref _localAddress, value);
+    }
+
+    /// <summary>
+    /// Processes slots <c>0..packets.Count-1</c> in place and appends any ICMP replies to <paramref name="replies"/>
+    /// (from its current <c>Count</c>, while capacity lasts; a reply that does not fit is not generated).
+    /// </summary>
+    /// <param name="packets">Packets read from the TUN device; on return each slot is either ready to send
+    /// (length trimmed, TTL decremented, endpoint set) or dropped (length 0).</param>
+    /// <param name="replies">Where replies for the TUN go; slots must hold <see cref="IcmpNetUnreachable.MaximumLength"/>
+    /// bytes, or <see cref="ArgumentException"/> is thrown before any packet is touched.</param>
+    /// <param name="tally">The calling thread's tally: receives drops and generated replies.</param>
+    public void Process(PacketBatch packets, PacketBatch replies, ForwardingTally tally)
+    {
+        ArgumentNullException.ThrowIfNull(packets);
+        ArgumentNullException.ThrowIfNull(replies);
+        ArgumentNullException.ThrowIfNull(tally);
+        if (replies.SlotSize < IcmpNetUnreachable.MaximumLength)
+        {
+            throw new ArgumentException(
+                $"Reply slots must hold {IcmpNetUnreachable.MaximumLength} bytes; these hold {replies.SlotSize}.", nameof(replies));
+        }
+
+        RouteTable table = _routes.Current;
+        uint localAddress = LocalAddress;
+        Span<int> lengths = packets.Lengths;
+        Span<PeerEndpoint> endpoints = packets.Endpoints;
+        int count = Math.Min(packets.Count, packets.Capacity);
+        int slotSize = packets.SlotSize;
+        for (int i = 0; i < count; i++)
+        {
+            int received = lengths[i];
+            if ((uint)received > (uint)slotSize)
+            {
+                // A source that reports more than a slot holds broke its contract; never read past the slot.
+                lengths[i] = 0;
+                tally.AddDrop(DropReason.Truncated);
+                continue;
+            }
+            Span<byte> packet = packets.Slot(i)[..received];
+            DropReason reason = PacketValidator.Validate(packet, out int packetLength);
+            if (reason != DropReason.None)
+            {
+                lengths[i] = 0;
+                tally.AddDrop(reason);
+                continue;
+            }
+            packet = packet[..packetLength];
+
+            uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[Ipv4Header.DestinationOffset..]);
+            if (!table.TryLookup(destination, out PeerEndpoint nextHop))
+            {
+                lengths[i] = 0;
+                tally.AddDrop(DropReason.NoRoute);
+                if (localAddress != 0 && replies.Count < replies.Capacity)
+                {
+                    int replyLength = IcmpNetUnreachable.Write(packet, localAddress, replies.Slot(replies.Count));
+                    if (replyLength > 0)
+                    {
+                        replies.Length(replies.Count) = replyLength;
+                        replies.Count++;
+                        tally.AddIcmpReply();
+                    }
+                }
+                continue;
+            }
+
+            if (!TtlDecrement.TryApply(packet))
+            {
+                lengths[i] = 0;
+                tally.AddDrop(DropReason.TtlExpired);
+                continue;
+            }
+            lengths[i] = packetLength;
+            endpoints[i] = nextHop;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace Overlay.DataPlane.Packets;
+
+/// <summary>
+/// The Internet checksum of RFC 1071: the one's-complement sum of 16-bit big-endian words, an odd final byte padded
+/// with zero, complemented. Stateless, allocation-free and thread-safe.
+/// </summary>
+/// <remarks>
+/// The sum is independent of byte order (RFC 1071 §2(B)), so it is accumulated over native-order 64-bit words with
+/// add-with-carry (2^64 ≡ 1 mod 0xFFFF, so a carry out of bit 63 is worth one) and folded to 16 bits once at the end;
+/// on little-endian machines the folded value is byte-swapped back into network order.
+/// </remarks>
+public static class InternetChecksum
+{
+    /// <summary>
+    /// The folded one's-complement sum of <paramref name="data"/> as big-endian 16-bit words (not complemented).
+    /// Never 0 unless every byte is 0. Sums of separate spans combine with <see cref="Add"/> when each span but the
+    /// last has even length.
+    /// </summary>
+    public static ushort Sum(ReadOnlySpan<byte> data)
+    {
+        ulong sum = 0;
+        ulong carries = 0;
+        while (data.Length >= 32)
+        {
+            ulong a = MemoryMarshal.Read<ulong>(data);
+            ulong b = MemoryMarshal.Read<ulong>(data[8..]);
+            ulong c = MemoryMarshal.Read<ulong>(data[16..]);
+            ulong d = MemoryMarshal.Read<ulong>(data[24..]);
+            sum += a;
+            carries += sum < a ? 1UL : 0UL;
+            sum += b;
+            carries += sum < b ? 1UL : 0UL;
+            sum += c;
+            carries += sum < c ? 1UL : 0UL;
+            sum += d;
+            carries += sum < d ? 1UL : 0UL;
+            data = data[32..];
+        }
+        while (data.Length >= 8)
+        {
+            ulong a = MemoryMarshal.Read<ulong>(data);
+            sum += a;
+            carries += sum < a ? 1UL : 0UL;
+            data = data[8..];
+        }
+        // The tail adds less than 2^32 to a value whose carries are already counted separately.
+        ulong tail = 0;
+        if (data.Length >= 4)
+        {
+            tail += MemoryMarshal.Read<uint>(data);
+            data = data[4..];
+        }
+        if (data.Length >= 2)
+        {
+            tail += MemoryMarshal.Read<ushort>(data);
+            data = data[2..];
+        }
+        if (data.Length == 1)
+        {
+            // The lone byte is the high half of a zero-padded big-endian word: low half in little-endian order.
+            tail += BitConverter.IsLittleEndian ? data[0] : (ulong)data[0] << 8;
+        }
+        sum += tail;
+        carries += sum < tail ? 1UL : 0UL;
+        ushort folded = Fold(sum, carries);
+        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(folded) : folded;
+    }
+
+    /// <summary>One's-complement addition of two folded sums (end-around carry).</summary>
+    public static ushort Add(ushort left, ushort right)
+    {
+        uint sum = (uint)left + right;
+        return (ushort)((sum & 0xFFFF) + (sum >> 16));
+    }
+
+    /// <summary>The checksum to store in a header field: the complement of <see cref="Sum"/>.</summary>
+    public static ushort Compute(ReadOnlySpan<byte> data) => (ushort)~Sum(data);
+
+    /// <summary>
+    /// The checksum of <paramref name="data"/> plus an already folded sum of other words, such as a UDP or TCP
+    /// pseudo-header.
+    /// </summary>
+    public static ushort Compute(ReadOnlySpan<byte> data, ushort partialSum) => (ushort)~Add(Sum(data), partialSum);
+
+    /// <summary>True when <paramref name="data"/>, checksum field included, sums to all ones.</summary>
+    public static bool IsValid(ReadOnlySpan<byte> data) => Sum(data) == 0xFFFF;
+
+    private static ushort Fold(ulong sum, ulong carries)
+    {
+        // carries counts overflows out of bit 63, each worth one; it is at most data.Length / 8, far below 2^63.
+        sum += carries;
+        ulong extra = sum < carries ? 1UL : 0UL;
+        sum = (sum & 0xFFFF_FFFF) + (sum >> 32) + extra;
+        sum = (sum & 0xFFFF_FFFF) + (sum >> 32);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)sum;
+    }
+}

@@ -1,0 +1,151 @@
+using Overlay.DataPlane.Forwarding;
+using Overlay.DataPlane.Tests.Fakes;
+using Overlay.TestKit.Packets;
+
+namespace Overlay.DataPlane.Tests.Forwarding;
+
+public sealed class ReactorTests
+{
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public void EachLoopRunsOnItsOwnNamedBackgroundThread()
+    {
+        var loops = new[] { new ThreadRecordingLoop("first"), new ThreadRecordingLoop("second") };
+        var reactor = new Reactor(loops, (_, exception) => Assert.Fail(exception.ToString()));
+
+        reactor.Start();
+        foreach (ThreadRecordingLoop loop in loops)
+        {
+            Assert.True(loop.Started.Wait(s_patience));
+        }
+        bool stopped = reactor.Stop(s_patience);
+
+        Assert.True(stopped);
+        Assert.Equal(["first", "second"], loops.Select(l => l.ThreadName));
+        Assert.All(loops, l => Assert.True(l.WasBackground));
+        Assert.All(loops, l => Assert.False(l.WasThreadPool));
+        Assert.NotEqual(loops[0].ThreadId, loops[1].ThreadId);
+        Assert.NotEqual(Environment.CurrentManagedThreadId, loops[0].ThreadId);
+    }
+
+    [Fact]
+    public void ForwardsBetweenHostsUntilTheSourcesShutDown()
+    {
+        var fabric = new InMemoryUdpFabric();
+        using var a = new InMemoryHost(fabric, "198.18.0.1", "10.244.1.0/24");
+        using var b = new InMemoryHost(fabric, "198.18.0.2", "10.244.2.0/24");
+        a.RouteTo(b);
+        b.RouteTo(a);
+        var failures = new List<Exception>();
+        var reactor = new Reactor([a.Outbound, a.Inbound, b.Outbound, b.Inbound], (_, e) => { lock (failures) { failures.Add(e); } });
+        const int PacketsEachWay = 500;
+
+        reactor.Start();
+        for (int i = 0; i < PacketsEachWay; i++)
+        {
+            Assert.True(a.Tun.Inject(new PacketBuilder { Source = a.Pod(2), Destination = b.Pod(3), Identification = (ushort)i }.Udp()));
+            Assert.True(b.Tun.Inject(new PacketBuilder { Source = b.Pod(3), Destination = a.Pod(2), Identification = (ushort)i }.Udp()));
+        }
+        long deadline = Environment.TickCount64 + (long)s_patience.TotalMilliseconds;
+        while ((a.Tun.WrittenCount < PacketsEachWay || b.Tun.WrittenCount < PacketsEachWay) && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(10);
+        }
+        a.Dispose();
+        b.Dispose();
+        bool stopped = reactor.Stop(s_patience);
+
+        Assert.True(stopped);
+        Assert.Empty(failures);
+        Assert.Equal(PacketsEachWay, a.Tun.WrittenCount);
+        Assert.Equal(PacketsEachWay, b.Tun.WrittenCount);
+        Assert.Equal(PacketsEachWay, a.Counters.Snapshot().UdpPacketsSent);
+        Assert.Equal(PacketsEachWay, b.Counters.Snapshot().TunPacketsWritten);
+    }
+
+    [Fact]
+    public void ALoopThatThrowsIsReportedThroughTheCallback()
+    {
+        var fabric = new InMemoryUdpFabric();
+        using var host = new InMemoryHost(fabric, "198.18.0.1", "10.244.1.0/24");
+        var failure = new InvalidOperationException("device vanished");
+        host.Tun.FailNextRead(failure);
+        IForwardingLoop? failedLoop = null;
+        Exception? reported = null;
+        using var reportedEvent = new ManualResetEventSlim();
+        var reactor = new Reactor([host.Outbound], (loop, exception) =>
+        {
+            failedLoop = loop;
+            reported = exception;
+            reportedEvent.Set();
+        });
+
+        reactor.Start();
+
+        Assert.True(reportedEvent.Wait(s_patience));
+        Assert.Same(host.Outbound, failedLoop);
+        Assert.Same(failure, reported);
+        Assert.True(reactor.Join(s_patience));
+    }
+
+    [Fact]
+    public void StartingTwiceIsRefused()
+    {
+        var loop = new ThreadRecordingLoop("only");
+        var reactor = new Reactor([loop], (_, _) => { });
+        reactor.Start();
+        try
+        {
+            Assert.Throws<InvalidOperationException>(reactor.Start);
+        }
+        finally
+        {
+            Assert.True(reactor.Stop(s_patience));
+        }
+    }
+
+    [Fact]
+    public void StopWithoutStartReturnsAtOnce()
+    {
+        var reactor = new Reactor([new ThreadRecordingLoop("idle")], (_, _) => { });
+
+        Assert.True(reactor.Stop(TimeSpan.Zero));
+    }
+
+    /// <summary>A loop that records the thread it runs on, then waits for <see cref="RequestStop"/>.</summary>
+    private sealed class ThreadRecordingLoop(string name) : IForwardingLoop
+    {
+        private readonly ManualResetEventSlim _stop = new();
+
+        public string Name { get; } = name;
+
+        public ManualResetEventSlim Started { get; } = new();
+
+        public string? ThreadName { get; private set; }
+
+        public bool WasBackground { get; private set; }
+
+        public bool WasThreadPool { get; private set; }
+
+        public int ThreadId { get; private set; }
+
+        public bool PumpOnce() => !_stop.Wait(TimeSpan.FromMilliseconds(50));
+
+        public void Run()
+        {
+            Thread current = Thread.CurrentThread;
+            ThreadName = current.Name;
+            WasBackground = current.IsBackground;
+            WasThreadPool = current.IsThreadPoolThread;
+            ThreadId = current.ManagedThreadId;
+            Started.Set();
+            long deadline = Environment.TickCount64 + 30_000;
+            while (PumpOnce() && Environment.TickCount64 < deadline)
+            {
+            }
+        }
+
+        public void RequestStop() => _stop.Set();
+    }
+}
