@@ -1,0 +1,7 @@
+namespace Overlay.ControlPlane.Etcd;
+
+public enum KeyEventKind
+{
+    Put,
+    Delete,
+}
