@@ -99,12 +99,21 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         Task finished = await Task.WhenAny(control, faulted.Task, Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
 
         int exitCode = 0;
+        string reason = "signal";
         if (finished == faulted.Task)
         {
             _logger.ReactorFault(faulted.Task.Result);
             exitCode = 1;
+            reason = "forwarding fault";
         }
-        _logger.Stopping(exitCode == 0 ? "signal" : "forwarding fault");
+        else if (finished == control && control.Exception is { } controlFault)
+        {
+            // A bug, not an etcd outage (those are retried inside): exit so the supervisor restarts a clean daemon.
+            _logger.ControlPlaneFault(controlFault.GetBaseException());
+            exitCode = 1;
+            reason = "control-plane fault";
+        }
+        _logger.Stopping(reason);
         await controlStop.CancelAsync().ConfigureAwait(false);
         shutdown.Signal();
         reactor.Stop(TimeSpan.FromSeconds(5));
@@ -112,8 +121,9 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         {
             await control.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (control.IsCanceled || exitCode != 0)
         {
+            // Cancelled on purpose, or already reported above.
         }
         _logger.Counters(counters.Snapshot().ToString());
         _logger.Stopped();

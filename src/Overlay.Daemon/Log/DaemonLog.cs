@@ -42,6 +42,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.ReactorFault, LogLevel.Critical, "forwarding thread failed; exiting so the supervisor restarts overlayd")]
     public static partial void ReactorFault(this ILogger logger, Exception exception);
 
+    [LoggerMessage(EventIds.ControlPlaneFault, LogLevel.Critical, "control plane failed; exiting so the supervisor restarts overlayd")]
+    public static partial void ControlPlaneFault(this ILogger logger, Exception exception);
+
     [LoggerMessage(EventIds.LeaseChanged, LogLevel.Warning, "lease moved to subnet {Subnet}: re-addressing {Device}")]
     public static partial void LeaseChanged(this ILogger logger, string subnet, string device);
 

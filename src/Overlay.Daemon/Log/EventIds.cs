@@ -19,4 +19,5 @@ internal static class EventIds
     public const int HealthServing = 14;
     public const int Ipv6Ignored = 15;
     public const int Counters = 16;
+    public const int ControlPlaneFault = 17;
 }
