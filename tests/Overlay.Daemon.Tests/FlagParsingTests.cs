@@ -19,6 +19,20 @@ public class FlagParsingTests
         Assert.False(options.IpMasquerade);
         Assert.Empty(options.Interfaces);
         Assert.Null(options.PublicIp);
+        Assert.True(options.Offload);
+        Assert.InRange(options.Queues, 1, 8);
+        Assert.Equal(64, options.BatchSize);
+    }
+
+    [Fact]
+    public void Data_plane_knobs_parse()
+    {
+        DaemonOptions options = Parse("-offload=false", "-queues=3", "-batch-size=128", "-udp-buffer-bytes=1048576", "-tun-txqueuelen=5000");
+        Assert.False(options.Offload);
+        Assert.Equal(3, options.Queues);
+        Assert.Equal(128, options.BatchSize);
+        Assert.Equal(1048576, options.UdpBufferBytes);
+        Assert.Equal(5000, options.TunTxQueueLength);
     }
 
     [Theory]
@@ -102,6 +116,10 @@ public class FlagParsingTests
     [InlineData("-healthz-port=70000", "healthz-port")]
     [InlineData("-etcd-endpoints=127.0.0.1:2379", "etcd-endpoints")]
     [InlineData("-iface-regex=(", "iface-regex")]
+    [InlineData("-queues=65", "queues")]
+    [InlineData("-batch-size=0", "batch-size")]
+    [InlineData("-udp-buffer-bytes=100", "udp-buffer-bytes")]
+    [InlineData("-tun-txqueuelen=0", "tun-txqueuelen")]
     public void Bad_values_name_their_flag(string arg, string flag) =>
         Assert.Equal(flag, Assert.Throws<OptionsException>(() => Parse(arg)).Flag);
 

@@ -65,20 +65,22 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         using var netlink = new RouteNetlink();
         int tunIndex = netlink.GetLinkIndex(tun.Name);
         netlink.SetLinkMtu(tunIndex, mtu);
+        netlink.SetTxQueueLength(tunIndex, options.TunTxQueueLength);
         netlink.AddAddress(tunIndex, lease.Subnet.Network, 32);
         netlink.SetLinkUp(tunIndex);
         netlink.AddRoute(config.Network, tunIndex);
         Sysctl.AcceptLocal(tun.Name);
         _logger.DeviceReady(tun.Name, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
-        using UdpBatchSocket udp = UdpBatchSocket.Open(external.InterfaceAddress, (ushort)config.BackendPort, ReactorSettings.BatchSize, shutdown);
+        using UdpBatchSocket udp = UdpBatchSocket.Open(external.InterfaceAddress, (ushort)config.BackendPort, options.BatchSize, shutdown,
+            options.UdpBufferBytes, options.UdpBufferBytes);
 
         WriteSubnetFile(config, lease, mtu);
 
         var counters = new ForwardingCounters();
         var router = new OutboundProcessor(routes, lease.Subnet.Network);
-        var outbound = new OutboundLoop(tun, udp, router, counters, ReactorSettings.BatchSize, mtu);
-        var inbound = new InboundLoop(udp, tun, counters, ReactorSettings.BatchSize, mtu);
+        var outbound = new OutboundLoop(tun, udp, router, counters, options.BatchSize, mtu);
+        var inbound = new InboundLoop(udp, tun, counters, options.BatchSize, mtu);
         var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         var reactor = new Reactor([outbound, inbound], (_, fault) => faulted.TrySetResult(fault));
 

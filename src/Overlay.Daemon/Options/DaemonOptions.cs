@@ -23,6 +23,13 @@ internal sealed record DaemonOptions
     public required IPAddress HealthzIp { get; init; }
     public int HealthzPort { get; init; }
     public int Verbosity { get; init; }
+    public bool Offload { get; init; } = true;
+
+    /// <summary>Forwarding queues; 0 until resolved against the CPU count.</summary>
+    public int Queues { get; init; }
+    public int BatchSize { get; init; } = 64;
+    public int UdpBufferBytes { get; init; } = 7 * 1024 * 1024;
+    public int TunTxQueueLength { get; init; } = 1000;
     public bool ShowVersion { get; init; }
     public IReadOnlyList<string> FromEnvironment { get; init; } = [];
 
@@ -89,6 +96,27 @@ internal sealed record DaemonOptions
             }
         }
 
+        int queues = flags.Int("queues", 0);
+        if (queues is < 0 or > 64)
+        {
+            throw new OptionsException("queues", $"-queues={queues} is out of range: use 1..64, or 0 for one per CPU");
+        }
+        int batchSize = flags.Int("batch-size", 64);
+        if (batchSize is < 1 or > 1024)
+        {
+            throw new OptionsException("batch-size", $"-batch-size={batchSize} is out of range: use 1..1024 (default 64)");
+        }
+        int udpBuffer = flags.Int("udp-buffer-bytes", 7 * 1024 * 1024);
+        if (udpBuffer is < 65536 or > 1 << 30)
+        {
+            throw new OptionsException("udp-buffer-bytes", $"-udp-buffer-bytes={udpBuffer} is out of range: use 65536..1073741824 (default 7340032)");
+        }
+        int txQueue = flags.Int("tun-txqueuelen", 1000);
+        if (txQueue is < 1 or > 1_000_000)
+        {
+            throw new OptionsException("tun-txqueuelen", $"-tun-txqueuelen={txQueue} is out of range: use 1..1000000 (default 1000)");
+        }
+
         return new DaemonOptions
         {
             EtcdEndpoints = endpoints,
@@ -108,6 +136,11 @@ internal sealed record DaemonOptions
             HealthzPort = healthzPort,
             Verbosity = flags.Int("v", 0),
             ShowVersion = flags.Bool("version", false),
+            Offload = flags.Bool("offload", true),
+            Queues = queues == 0 ? Math.Clamp(Environment.ProcessorCount, 1, 8) : queues,
+            BatchSize = batchSize,
+            UdpBufferBytes = udpBuffer,
+            TunTxQueueLength = txQueue,
             FromEnvironment = flags.FromEnvironment,
         };
     }
