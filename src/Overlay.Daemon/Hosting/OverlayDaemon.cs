@@ -69,7 +69,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         netlink.AddAddress(tunIndex, lease.Subnet.Network, 32);
         netlink.SetLinkUp(tunIndex);
         netlink.AddRoute(config.Network, tunIndex);
-        Sysctl.AcceptLocal(tun.Name);
+        TryAcceptLocal(tun.Name);
         _logger.DeviceReady(tun.Name, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
         using UdpBatchSocket udp = UdpBatchSocket.Open(external.InterfaceAddress, (ushort)config.BackendPort, options.BatchSize, shutdown,
@@ -147,6 +147,22 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
                 _logger.LeaseAcquireFailed(1, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Lets the kernel deliver the ICMP replies overlayd writes into the TUN. In an unprivileged container /proc/sys
+    /// is read-only: forwarding works regardless, only local senders miss their net-unreachable replies.
+    /// </summary>
+    private void TryAcceptLocal(string device)
+    {
+        try
+        {
+            Sysctl.AcceptLocal(device);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.AcceptLocalFailed(device, e.Message);
         }
     }
 

@@ -45,6 +45,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.ControlPlaneFault, LogLevel.Critical, "control plane failed; exiting so the supervisor restarts overlayd")]
     public static partial void ControlPlaneFault(this ILogger logger, Exception exception);
 
+    [LoggerMessage(EventIds.AcceptLocalFailed, LogLevel.Warning, "could not set accept_local on {Device} ({Reason}): local senders will not see ICMP net-unreachable replies; forwarding is unaffected")]
+    public static partial void AcceptLocalFailed(this ILogger logger, string device, string reason);
+
     [LoggerMessage(EventIds.LeaseChanged, LogLevel.Warning, "lease moved to subnet {Subnet}: re-addressing {Device}")]
     public static partial void LeaseChanged(this ILogger logger, string subnet, string device);
 

@@ -20,4 +20,5 @@ internal static class EventIds
     public const int Ipv6Ignored = 15;
     public const int Counters = 16;
     public const int ControlPlaneFault = 17;
+    public const int AcceptLocalFailed = 18;
 }
