@@ -1,0 +1,125 @@
+using Overlay.DataPlane.Abstractions;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Forwarding;
+
+namespace Overlay.DataPlane.Offload;
+
+/// <summary>
+/// UDP → TUN for one socket, writing to a TUN queue opened with offloads. Per batch:
+/// <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/> → <see cref="TcpCoalescer.Coalesce"/>
+/// → <see cref="ITunQueue.Write"/> of the superpackets and plain packets → one flush of the thread's tally into the
+/// shared <see cref="ForwardingCounters"/>.
+/// </summary>
+/// <remarks>
+/// <para>The tally counts plain packets, as a TUN without offloads would have taken them: a superpacket written counts
+/// as the packets merged into it, with their bytes, so packets received = written + dropped as for
+/// <see cref="InboundLoop"/>. A superpacket the TUN refused counts each of its packets as
+/// <see cref="DropReason.TunWriteFailed"/>. Superpackets themselves are counted by this loop's own properties.</para>
+/// <para>Owns its batches and coalescer, allocated here once (the output batch holds <c>batchCapacity</c> slots of
+/// <see cref="OffloadLimits.MaximumPacketLength"/> bytes, as nothing may merge); the steady state allocates nothing.
+/// Single-threaded: one thread runs <see cref="PumpOnce"/> or <see cref="Run"/>; the counter properties may be read
+/// from any thread.</para>
+/// </remarks>
+public sealed class CoalescingInboundLoop : IForwardingLoop
+{
+    private readonly IUdpBatchSocket _udp;
+    private readonly ITunQueue _tun;
+    private readonly ForwardingCounters _counters;
+    private readonly PacketBatch _packets;
+    private readonly PacketBatch _superpackets;
+    private readonly TcpCoalescer _coalescer;
+    private readonly ForwardingTally _tally = new();
+    private long _superpacketsBuilt;
+    private long _segmentsCoalesced;
+    private bool _stopRequested;
+
+    /// <param name="udp">The socket datagrams are received on.</param>
+    /// <param name="tun">The offload queue packets and superpackets are written to.</param>
+    /// <param name="counters">Shared totals this loop adds to once per batch.</param>
+    /// <param name="batchCapacity">Most datagrams moved per batch.</param>
+    /// <param name="slotSize">Largest datagram accepted (the TUN MTU or more).</param>
+    /// <param name="name">Thread and log name.</param>
+    public CoalescingInboundLoop(
+        IUdpBatchSocket udp,
+        ITunQueue tun,
+        ForwardingCounters counters,
+        int batchCapacity,
+        int slotSize,
+        string name = "udp-to-tun")
+    {
+        ArgumentNullException.ThrowIfNull(udp);
+        ArgumentNullException.ThrowIfNull(tun);
+        ArgumentNullException.ThrowIfNull(counters);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(slotSize, OffloadLimits.MaximumPacketLength);
+        _udp = udp;
+        _tun = tun;
+        _counters = counters;
+        _packets = new PacketBatch(batchCapacity, slotSize);
+        _superpackets = new PacketBatch(batchCapacity, OffloadLimits.MaximumPacketLength);
+        _coalescer = new TcpCoalescer(batchCapacity);
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Superpackets of two or more segments written to the TUN (or offered to it, when it refused).</summary>
+    public long SuperpacketsBuilt => Volatile.Read(ref _superpacketsBuilt);
+
+    /// <summary>Packets merged into those superpackets.</summary>
+    public long SegmentsCoalesced => Volatile.Read(ref _segmentsCoalesced);
+
+    public bool PumpOnce()
+    {
+        if (!_udp.Receive(_packets))
+        {
+            return false;
+        }
+        _tally.AddUdpReceived(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
+        InboundProcessor.Process(_packets, _tally);
+        CoalescingResult result = _coalescer.Coalesce(_packets, _superpackets);
+
+        int pending = _superpackets.Count;
+        if (pending > 0)
+        {
+            int written = Math.Clamp(_tun.Write(_superpackets), 0, pending);
+            // Like sendmmsg, a short write is taken to have stopped at the first refusal.
+            int packetsWritten = 0;
+            long bytesWritten = 0;
+            int packetsRefused = 0;
+            for (int slot = 0; slot < pending; slot++)
+            {
+                int packets = _coalescer.SegmentCount(slot);
+                if (slot < written)
+                {
+                    packetsWritten += packets;
+                    bytesWritten += PlainBytes(slot, packets);
+                }
+                else
+                {
+                    packetsRefused += packets;
+                }
+            }
+            _tally.AddTunWritten(packetsWritten, bytesWritten);
+            _tally.AddDrop(DropReason.TunWriteFailed, packetsRefused);
+        }
+
+        Volatile.Write(ref _superpacketsBuilt, _superpacketsBuilt + result.Superpackets);
+        Volatile.Write(ref _segmentsCoalesced, _segmentsCoalesced + result.MergedPackets);
+        _counters.Add(_tally);
+        return true;
+    }
+
+    public void Run()
+    {
+        while (!Volatile.Read(ref _stopRequested) && PumpOnce())
+        {
+        }
+    }
+
+    public void RequestStop() => Volatile.Write(ref _stopRequested, true);
+
+    /// <summary>The bytes of the plain packets in a slot: every merged segment brought its own copy of the headers.</summary>
+    private long PlainBytes(int slot, int packets) =>
+        _superpackets.Length(slot) + (long)(packets - 1) * _superpackets.Offload(slot).HeaderLength;
+}

@@ -1,0 +1,25 @@
+using System.Buffers.Binary;
+using Overlay.DataPlane.Packets;
+
+namespace Overlay.DataPlane.Offload;
+
+/// <summary>The IPv4 pseudo-header that TCP and UDP checksums cover (RFC 9293 §3.1, RFC 768).</summary>
+internal static class PseudoHeader
+{
+    /// <summary>
+    /// The folded, uncomplemented sum of source, destination, zero-padded protocol and <paramref name="transportLength"/>,
+    /// with the addresses taken from the IPv4 header at the start of <paramref name="ipv4Packet"/> (at least 20 bytes).
+    /// </summary>
+    public static ushort Sum(ReadOnlySpan<byte> ipv4Packet, byte protocol, int transportLength)
+    {
+        uint sum = (uint)protocol + (uint)transportLength;
+        sum += BinaryPrimitives.ReadUInt16BigEndian(ipv4Packet[Ipv4Header.SourceOffset..]);
+        sum += BinaryPrimitives.ReadUInt16BigEndian(ipv4Packet[(Ipv4Header.SourceOffset + 2)..]);
+        sum += BinaryPrimitives.ReadUInt16BigEndian(ipv4Packet[Ipv4Header.DestinationOffset..]);
+        sum += BinaryPrimitives.ReadUInt16BigEndian(ipv4Packet[(Ipv4Header.DestinationOffset + 2)..]);
+        // At most 4 × 0xFFFF + 0xFF + 0xFFFF: two folds leave no carry.
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)sum;
+    }
+}

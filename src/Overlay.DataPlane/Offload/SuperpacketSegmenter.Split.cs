@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Forwarding;
+using Overlay.DataPlane.Packets;
+
+namespace Overlay.DataPlane.Offload;
+
+public static partial class SuperpacketSegmenter
+{
+    // The virtio header's hdr_len is not trusted: on the FORWARD path it can cover the whole first segment. Header
+    // lengths come from IHL and the TCP data offset instead, and the checksum fields from the protocol.
+
+    private static DropReason SplitTcp(ReadOnlySpan<byte> packet, int gsoSize, bool ecn, PacketBatch segments, out bool noRoom)
+    {
+        noRoom = false;
+        int ipHeaderLength = (packet[0] & 0x0F) * 4;
+        if (!IsWholeDatagram(packet, Ipv4Header.ProtocolTcp) || ipHeaderLength + TcpLayout.MinimumHeaderLength > packet.Length)
+        {
+            return OffloadDrops.Malformed;
+        }
+        int tcpHeaderLength = TcpLayout.HeaderLength(packet[ipHeaderLength..]);
+        int headerLength = ipHeaderLength + tcpHeaderLength;
+        if (tcpHeaderLength < TcpLayout.MinimumHeaderLength || headerLength > packet.Length)
+        {
+            return OffloadDrops.Malformed;
+        }
+        if (!TryPlan(packet.Length - headerLength, headerLength, gsoSize, segments, out int count, out noRoom))
+        {
+            return noRoom ? DropReason.None : OffloadDrops.Malformed;
+        }
+
+        ushort firstId = BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]);
+        uint firstSequence = BinaryPrimitives.ReadUInt32BigEndian(packet[(ipHeaderLength + TcpLayout.SequenceOffset)..]);
+        byte flags = packet[ipHeaderLength + TcpLayout.FlagsOffset];
+        // FIN and PSH belong to the end of the data, so only the last segment keeps them; with ECN, CWR announces
+        // the window reduction once, on the first.
+        byte middleFlags = (byte)(flags & ~(TcpLayout.Fin | TcpLayout.Psh));
+        byte laterCwrMask = ecn ? unchecked((byte)~TcpLayout.Cwr) : (byte)0xFF;
+        for (int i = 0; i < count; i++)
+        {
+            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments);
+            Span<byte> tcp = segment[ipHeaderLength..];
+            BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.IdentificationOffset..], (ushort)(firstId + i));
+            FinishIpv4Header(segment, ipHeaderLength);
+            BinaryPrimitives.WriteUInt32BigEndian(tcp[TcpLayout.SequenceOffset..], firstSequence + (uint)(i * gsoSize));
+            byte segmentFlags = i == count - 1 ? flags : middleFlags;
+            tcp[TcpLayout.FlagsOffset] = i == 0 ? segmentFlags : (byte)(segmentFlags & laterCwrMask);
+            tcp[TcpLayout.ChecksumOffset] = 0;
+            tcp[TcpLayout.ChecksumOffset + 1] = 0;
+            ushort checksum = InternetChecksum.Compute(tcp, PseudoHeader.Sum(segment, Ipv4Header.ProtocolTcp, tcp.Length));
+            BinaryPrimitives.WriteUInt16BigEndian(tcp[TcpLayout.ChecksumOffset..], checksum);
+        }
+        return DropReason.None;
+    }
+
+    private static DropReason SplitUdp(ReadOnlySpan<byte> packet, int gsoSize, PacketBatch segments, out bool noRoom)
+    {
+        noRoom = false;
+        int ipHeaderLength = (packet[0] & 0x0F) * 4;
+        int headerLength = ipHeaderLength + UdpLayout.HeaderLength;
+        if (!IsWholeDatagram(packet, Ipv4Header.ProtocolUdp) || headerLength > packet.Length)
+        {
+            return OffloadDrops.Malformed;
+        }
+        if (!TryPlan(packet.Length - headerLength, headerLength, gsoSize, segments, out int count, out noRoom))
+        {
+            return noRoom ? DropReason.None : OffloadDrops.Malformed;
+        }
+
+        ushort firstId = BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]);
+        for (int i = 0; i < count; i++)
+        {
+            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments);
+            Span<byte> udp = segment[ipHeaderLength..];
+            BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.IdentificationOffset..], (ushort)(firstId + i));
+            FinishIpv4Header(segment, ipHeaderLength);
+            BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.LengthOffset..], (ushort)udp.Length);
+            udp[UdpLayout.ChecksumOffset] = 0;
+            udp[UdpLayout.ChecksumOffset + 1] = 0;
+            ushort checksum = InternetChecksum.Compute(udp, PseudoHeader.Sum(segment, Ipv4Header.ProtocolUdp, udp.Length));
+            // RFC 768: a computed zero is sent as all ones, because zero means "no checksum".
+            BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.ChecksumOffset..], checksum == 0 ? (ushort)0xFFFF : checksum);
+        }
+        return DropReason.None;
+    }
+
+    /// <summary>The packet carries <paramref name="protocol"/> and is not a fragment, so its transport header is present.</summary>
+    private static bool IsWholeDatagram(ReadOnlySpan<byte> packet, byte protocol) =>
+        packet[Ipv4Header.ProtocolOffset] == protocol &&
+        (BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.FlagsAndFragmentOffset..]) & 0x3FFF) == 0;
+
+    /// <summary>
+    /// How many segments <paramref name="payloadLength"/> bytes make, and whether they fit: false with
+    /// <paramref name="noRoom"/> set means "come back with an emptier batch", without it "never fits".
+    /// </summary>
+    private static bool TryPlan(int payloadLength, int headerLength, int gsoSize, PacketBatch segments, out int count, out bool noRoom)
+    {
+        count = 0;
+        noRoom = false;
+        if (gsoSize == 0 || payloadLength <= 0 || headerLength + Math.Min(gsoSize, payloadLength) > segments.SlotSize)
+        {
+            return false;
+        }
+        count = (payloadLength + gsoSize - 1) / gsoSize;
+        return TryReserve(segments, count, out noRoom);
+    }
+
+    /// <summary>Appends segment <paramref name="index"/>: the superpacket's headers followed by its share of the payload.</summary>
+    private static Span<byte> AppendSegment(ReadOnlySpan<byte> packet, int headerLength, int gsoSize, int index, PacketBatch segments)
+    {
+        int payloadStart = headerLength + index * gsoSize;
+        int payloadLength = Math.Min(gsoSize, packet.Length - payloadStart);
+        int slot = segments.Count++;
+        int length = headerLength + payloadLength;
+        Span<byte> segment = segments.Slot(slot)[..length];
+        packet[..headerLength].CopyTo(segment);
+        packet.Slice(payloadStart, payloadLength).CopyTo(segment[headerLength..]);
+        segments.Length(slot) = length;
+        segments.Offload(slot) = OffloadInfo.None;
+        return segment;
+    }
+
+    /// <summary>Sets the total length to the segment's and recomputes the header checksum (the id is already set).</summary>
+    private static void FinishIpv4Header(Span<byte> segment, int ipHeaderLength)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.TotalLengthOffset..], (ushort)segment.Length);
+        segment[Ipv4Header.ChecksumOffset] = 0;
+        segment[Ipv4Header.ChecksumOffset + 1] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(
+            segment[Ipv4Header.ChecksumOffset..], InternetChecksum.Compute(segment[..ipHeaderLength]));
+    }
+}

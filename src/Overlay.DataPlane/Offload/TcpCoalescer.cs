@@ -1,0 +1,206 @@
+using System.Buffers.Binary;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Packets;
+
+namespace Overlay.DataPlane.Offload;
+
+/// <summary>
+/// TUN GRO write path: merges consecutive TCP segments of one flow from a received batch into superpackets that a
+/// TUN device opened with IFF_VNET_HDR accepts in one write, so the kernel walks its stack once per superpacket
+/// instead of once per segment.
+/// </summary>
+/// <remarks>
+/// <para>A segment joins the flow's open merge only when it is a candidate (see <see cref="TcpSegment.TryParse"/>) and
+/// matches it: same addresses and ports, TOS, TTL and DF, same TCP header length and identical options, same
+/// acknowledgment number, the next sequence number, a payload no larger than the first segment's (a shorter one ends
+/// the merge, as does PSH), and a total within 65,535 bytes. A segment that does not match starts a new merge, and
+/// any other packet of the flow ends its merge, so every flow leaves in the order it arrived; packets of different
+/// flows may leave in a different order.</para>
+/// <para>A merge of two or more segments leaves as a superpacket: the first segment's headers with the IPv4 total
+/// length and header checksum fixed, PSH if the last segment had it, the TCP checksum field holding the
+/// pseudo-header sum (not complemented) for the merged length, and <see cref="OffloadInfo"/> {NeedsChecksum,
+/// TcpV4, header length, GSO size = segment payload, checksum at IHL × 4 + 16}. Everything else, a lone segment
+/// included, leaves byte for byte as it came with <see cref="OffloadInfo.None"/>.</para>
+/// <para>Not thread-safe: one instance per forwarding thread. Allocation-free after construction.</para>
+/// </remarks>
+public sealed class TcpCoalescer
+{
+    private const int IpHeaderLength = Ipv4Header.MinimumLength;
+
+    private readonly FlowTable _flows;
+    private readonly int[] _segmentCounts;
+
+    /// <param name="maxPackets">The largest input batch capacity this coalescer will be given.</param>
+    public TcpCoalescer(int maxPackets)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPackets, 1);
+        _flows = new FlowTable(maxPackets);
+        _segmentCounts = new int[maxPackets];
+    }
+
+    /// <summary>The largest input batch capacity accepted.</summary>
+    public int MaxPackets => _segmentCounts.Length;
+
+    /// <summary>How many input packets output slot <paramref name="slot"/> of the last call holds (1 for a plain packet).</summary>
+    public int SegmentCount(int slot) => _segmentCounts[slot];
+
+    /// <summary>
+    /// Fills <paramref name="superpackets"/> from slot 0 with the merged and passed-through packets of
+    /// <paramref name="packets"/> and sets its <c>Count</c>, every slot's length and its offload metadata.
+    /// </summary>
+    /// <param name="packets">Plain IPv4 packets as the inbound processor left them (each trimmed to its total length;
+    /// length 0 for dropped ones, which are skipped, as are lengths beyond a slot). Not modified.</param>
+    /// <param name="superpackets">The output: capacity at least <paramref name="packets"/>' capacity (nothing may
+    /// merge) and slots at least as large as its slots; <see cref="OffloadLimits.MaximumPacketLength"/>-byte slots let
+    /// merges grow to the most IPv4 allows. Violations throw <see cref="ArgumentException"/> before anything is read.</param>
+    public CoalescingResult Coalesce(PacketBatch packets, PacketBatch superpackets)
+    {
+        ArgumentNullException.ThrowIfNull(packets);
+        ArgumentNullException.ThrowIfNull(superpackets);
+        if (ReferenceEquals(packets, superpackets))
+        {
+            throw new ArgumentException("Superpackets must go to a different batch than the packets.", nameof(superpackets));
+        }
+        if (packets.Capacity > MaxPackets || superpackets.Capacity < packets.Capacity)
+        {
+            throw new ArgumentException(
+                $"Input capacity {packets.Capacity} must be at most {MaxPackets} and at most the output's {superpackets.Capacity}.",
+                nameof(packets));
+        }
+        if (superpackets.SlotSize < packets.SlotSize)
+        {
+            throw new ArgumentException(
+                $"Output slots ({superpackets.SlotSize} bytes) must hold any input slot ({packets.SlotSize} bytes).", nameof(superpackets));
+        }
+
+        int mergeLimit = Math.Min(OffloadLimits.MaximumPacketLength, superpackets.SlotSize);
+        int count = Math.Clamp(packets.Count, 0, packets.Capacity);
+        superpackets.Count = 0;
+        _flows.Clear();
+        for (int i = 0; i < count; i++)
+        {
+            int length = packets.Length(i);
+            if (length <= 0 || length > packets.SlotSize)
+            {
+                continue;
+            }
+            ReadOnlySpan<byte> packet = packets.Slot(i)[..length];
+            if (TcpSegment.TryParse(packet, out TcpSegment segment))
+            {
+                int flow = _flows.FindOrAdd(segment.Flow);
+                if (flow >= 0)
+                {
+                    ref OpenMerge merge = ref _flows.Merge(flow);
+                    if (merge.Slot < 0 || !TryAppend(ref merge, packet, segment, superpackets, mergeLimit))
+                    {
+                        Open(ref merge, packet, segment, superpackets);
+                    }
+                    continue;
+                }
+            }
+            else if (FlowKey.TryReadTcp(packet, out FlowKey key))
+            {
+                int flow = _flows.Find(key);
+                if (flow >= 0)
+                {
+                    _flows.Merge(flow).Slot = -1;
+                }
+            }
+            Emit(packet, superpackets);
+        }
+        return Finish(superpackets);
+    }
+
+    private void Open(ref OpenMerge merge, ReadOnlySpan<byte> packet, in TcpSegment segment, PacketBatch superpackets)
+    {
+        merge.Slot = Emit(packet, superpackets);
+        merge.NextSequence = segment.Sequence + (uint)segment.PayloadLength;
+        merge.Acknowledgment = segment.Acknowledgment;
+        merge.SegmentSize = segment.PayloadLength;
+        merge.Sealed = segment.Push;
+    }
+
+    /// <summary>Copies a packet into the next output slot unchanged and returns the slot.</summary>
+    private int Emit(ReadOnlySpan<byte> packet, PacketBatch superpackets)
+    {
+        int slot = superpackets.Count++;
+        packet.CopyTo(superpackets.Slot(slot));
+        superpackets.Length(slot) = packet.Length;
+        superpackets.Offload(slot) = OffloadInfo.None;
+        _segmentCounts[slot] = 1;
+        return slot;
+    }
+
+    private bool TryAppend(ref OpenMerge merge, ReadOnlySpan<byte> packet, in TcpSegment segment, PacketBatch superpackets, int mergeLimit)
+    {
+        int slot = merge.Slot;
+        int mergedLength = superpackets.Length(slot);
+        ReadOnlySpan<byte> head = superpackets.Slot(slot)[..mergedLength];
+        int headerLength = segment.HeaderLength;
+        if (merge.Sealed ||
+            segment.Sequence != merge.NextSequence ||
+            segment.Acknowledgment != merge.Acknowledgment ||
+            segment.PayloadLength > merge.SegmentSize ||
+            mergedLength + segment.PayloadLength > mergeLimit ||
+            head[Ipv4Header.TtlOffset] != packet[Ipv4Header.TtlOffset] ||
+            head[1] != packet[1] ||
+            ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) != 0 ||
+            // Same data offset, and the options (everything past the fixed 20 bytes) byte for byte.
+            head[IpHeaderLength + TcpLayout.DataOffsetOffset] != packet[IpHeaderLength + TcpLayout.DataOffsetOffset] ||
+            !head[(IpHeaderLength + TcpLayout.MinimumHeaderLength)..headerLength].SequenceEqual(
+                packet[(IpHeaderLength + TcpLayout.MinimumHeaderLength)..headerLength]))
+        {
+            return false;
+        }
+
+        packet[headerLength..].CopyTo(superpackets.Slot(slot)[mergedLength..]);
+        superpackets.Length(slot) = mergedLength + segment.PayloadLength;
+        _segmentCounts[slot]++;
+        merge.NextSequence += (uint)segment.PayloadLength;
+        if (segment.Push)
+        {
+            superpackets.Slot(slot)[IpHeaderLength + TcpLayout.FlagsOffset] |= TcpLayout.Psh;
+        }
+        merge.Sealed = segment.Push || segment.PayloadLength < merge.SegmentSize;
+        if (_segmentCounts[slot] == 2)
+        {
+            superpackets.Offload(slot) = new OffloadInfo
+            {
+                Flags = OffloadFlags.NeedsChecksum,
+                GsoType = GsoType.TcpV4,
+                HeaderLength = (ushort)headerLength,
+                GsoSize = (ushort)merge.SegmentSize,
+                ChecksumStart = IpHeaderLength,
+                ChecksumOffset = TcpLayout.ChecksumOffset,
+            };
+        }
+        return true;
+    }
+
+    /// <summary>Fixes the headers of every merge of two or more segments, once, now that their lengths are final.</summary>
+    private CoalescingResult Finish(PacketBatch superpackets)
+    {
+        int merges = 0;
+        int merged = 0;
+        for (int slot = 0; slot < superpackets.Count; slot++)
+        {
+            if (_segmentCounts[slot] < 2)
+            {
+                continue;
+            }
+            merges++;
+            merged += _segmentCounts[slot];
+            Span<byte> packet = superpackets.Packet(slot);
+            BinaryPrimitives.WriteUInt16BigEndian(packet[Ipv4Header.TotalLengthOffset..], (ushort)packet.Length);
+            packet[Ipv4Header.ChecksumOffset] = 0;
+            packet[Ipv4Header.ChecksumOffset + 1] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(
+                packet[Ipv4Header.ChecksumOffset..], InternetChecksum.Compute(packet[..IpHeaderLength]));
+            // CHECKSUM_PARTIAL: the kernel adds the sum from the TCP header on and complements it.
+            BinaryPrimitives.WriteUInt16BigEndian(
+                packet[(IpHeaderLength + TcpLayout.ChecksumOffset)..],
+                PseudoHeader.Sum(packet, Ipv4Header.ProtocolTcp, packet.Length - IpHeaderLength));
+        }
+        return new CoalescingResult(merges, merged);
+    }
+}

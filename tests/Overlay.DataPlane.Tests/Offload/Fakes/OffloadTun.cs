@@ -1,0 +1,52 @@
+using Overlay.DataPlane.Abstractions;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Offload;
+
+namespace Overlay.DataPlane.Tests.Offload.Fakes;
+
+/// <summary>
+/// A TUN queue opened with IFF_VNET_HDR, in memory: every packet travels with its <see cref="OffloadInfo"/>, as the
+/// virtio header carries it. The test plays the kernel: <see cref="Inject"/> queues superpackets for the forwarder to
+/// <see cref="Read"/>, and what the forwarder <see cref="Write"/>s is kept, metadata included, for
+/// <see cref="TryTakeWritten"/>. Both queues are bounded and preallocated; a write to a full queue is refused.
+/// </summary>
+internal sealed class OffloadTun : ITunQueue
+{
+    private readonly OffloadPacketQueue _toForwarder;
+    private readonly OffloadPacketQueue _fromForwarder;
+
+    public OffloadTun(int readCapacity = 16, int writeCapacity = 64, int slotSize = OffloadLimits.MaximumPacketLength)
+    {
+        _toForwarder = new OffloadPacketQueue(readCapacity, slotSize);
+        _fromForwarder = new OffloadPacketQueue(writeCapacity, slotSize);
+    }
+
+    /// <summary>How long <see cref="Read"/> waits for a packet before returning an empty batch.</summary>
+    public TimeSpan ReadWait { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public int WrittenCount => _fromForwarder.Count;
+
+    public bool Inject(ReadOnlySpan<byte> packet, OffloadInfo offload = default) => _toForwarder.TryEnqueue(packet, offload);
+
+    public byte[]? TryTakeWritten(out OffloadInfo offload) => _fromForwarder.TryDequeue(out offload);
+
+    /// <summary>Forgets every written packet without copying it out (allocation-free).</summary>
+    public void DiscardWritten() => _fromForwarder.Clear();
+
+    public bool Read(PacketBatch batch) => _toForwarder.DequeueInto(batch, ReadWait);
+
+    public int Write(PacketBatch batch)
+    {
+        int written = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i), batch.Offload(i)))
+            {
+                written++;
+            }
+        }
+        return written;
+    }
+
+    public void Dispose() => _toForwarder.Complete();
+}
