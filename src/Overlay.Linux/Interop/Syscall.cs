@@ -45,6 +45,42 @@ internal static unsafe class Syscall
         }
     }
 
+    /// <summary>Bytes read into the vectors, or -errno (-EAGAIN: nothing ready on a non-blocking fd).</summary>
+    public static long ReadV(int fd, iovec* vectors, int count)
+    {
+        while (true)
+        {
+            long result = Libc.readv(fd, vectors, count);
+            if (result >= 0)
+            {
+                return result;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != LibC.EINTR)
+            {
+                return -errno;
+            }
+        }
+    }
+
+    /// <summary>Bytes written from the vectors, or -errno.</summary>
+    public static long WriteV(int fd, iovec* vectors, int count)
+    {
+        while (true)
+        {
+            long result = Libc.writev(fd, vectors, count);
+            if (result >= 0)
+            {
+                return result;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != LibC.EINTR)
+            {
+                return -errno;
+            }
+        }
+    }
+
     /// <summary>Messages sent from the front of <paramref name="messages"/>, or -errno when the first one failed.</summary>
     public static int SendMmsg(int fd, mmsghdr* messages, int count, int flags)
     {

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 using Overlay.DataPlane.Abstractions;
 using Overlay.DataPlane.Buffers;
@@ -9,87 +7,154 @@ using Tmds.Linux;
 namespace Overlay.Linux.Tun;
 
 /// <summary>
-/// A single-queue TUN device opened from /dev/net/tun with IFF_TUN | IFF_NO_PI: every read and write is one bare IP
-/// packet. The fd is non-blocking; <see cref="Read"/> waits in poll on it plus the shutdown eventfd. The device is not
-/// persistent: it disappears when <see cref="Dispose"/> closes the fd.
+/// A TUN device opened from /dev/net/tun with IFF_TUN | IFF_NO_PI, optionally with offloads (IFF_VNET_HDR +
+/// TUNSETOFFLOAD) and several queues (IFF_MULTI_QUEUE, one fd each, see <see cref="Queues"/>). Every fd is
+/// non-blocking; reads wait in poll on it plus the shutdown eventfd. The device is not persistent: it disappears
+/// when <see cref="Dispose"/> closes its fds.
 /// </summary>
 /// <remarks>
-/// Threading follows <see cref="ITunQueue"/>: one reader thread; <see cref="Write"/> from the reader and one other
-/// thread. Counters are updated once per batch and may be read from any thread. Dispose only after the threads using
-/// the device have returned (signal the <see cref="ShutdownSignal"/>, join, then dispose).
+/// As an <see cref="ITunQueue"/> the device is its first queue (<c>Queues[0]</c>), so single-queue callers need not
+/// know about queues; its counters are the totals of all queues. Threading per queue follows <see cref="ITunQueue"/>.
+/// Dispose only after the threads using the device have returned (signal the <see cref="ShutdownSignal"/>, join,
+/// then dispose).
 /// </remarks>
-public sealed unsafe class TunDevice : ITunQueue
+public sealed class TunDevice : ITunQueue
 {
-    private const int WriteRetryWaitMilliseconds = 10;
+    private const TunOffloads BaseOffloads = TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6 | TunOffloads.TsoEcn;
+    private const TunOffloads UdpOffloads = TunOffloads.Uso4 | TunOffloads.Uso6;
 
-    // A non-EAGAIN read error that poll keeps reporting as readable would otherwise spin forever.
-    private const int MaxConsecutiveReadErrors = 1000;
+    private readonly TunQueue[] _queues;
 
-    private readonly ShutdownSignal _shutdown;
-    private readonly int _fd;
-    private int _disposed;
-    private int _faultErrno;
-    private int _lastWriteErrno;
-    private long _packetsRead;
-    private long _bytesRead;
-    private long _readErrors;
-    private long _packetsWritten;
-    private long _bytesWritten;
-    private long _writeFailures;
-
-    private TunDevice(int fd, string name, ShutdownSignal shutdown)
+    private TunDevice(string name, TunQueue[] queues, TunOffloads offloads, string? usoUnavailableReason)
     {
-        _fd = fd;
         Name = name;
-        _shutdown = shutdown;
+        _queues = queues;
+        OffloadFlagsEnabled = offloads;
+        UsoUnavailableReason = usoUnavailableReason;
     }
 
     /// <summary>The name the kernel chose from the template, e.g. "flannel0".</summary>
     public string Name { get; }
 
-    /// <summary>The device's fd; owned by this object and closed by <see cref="Dispose"/>.</summary>
-    public int Fd => _fd;
+    /// <summary>The first queue's fd; owned by this object and closed by <see cref="Dispose"/>.</summary>
+    public int Fd => _queues[0].Fd;
 
-    public long PacketsRead => Volatile.Read(ref _packetsRead);
+    /// <summary>One queue per fd, in the order they were attached; each has its own counters.</summary>
+    public IReadOnlyList<TunQueue> Queues => _queues;
 
-    public long BytesRead => Volatile.Read(ref _bytesRead);
+    /// <summary>True when packets carry virtio_net_hdr metadata, i.e. the device was created with <see cref="TunOptions.Offload"/>.</summary>
+    public bool OffloadEnabled => _queues[0].HasVnetHeader;
 
-    /// <summary>read() failures other than EAGAIN.</summary>
-    public long ReadErrors => Volatile.Read(ref _readErrors);
+    /// <summary>The TUN_F_* offloads the kernel accepted; <see cref="TunOffloads.None"/> without <see cref="TunOptions.Offload"/>.</summary>
+    public TunOffloads OffloadFlagsEnabled { get; }
 
-    public long PacketsWritten => Volatile.Read(ref _packetsWritten);
+    /// <summary>True when UDP segmentation offload (TUN_F_USO4 | TUN_F_USO6) took.</summary>
+    public bool UsoEnabled => (OffloadFlagsEnabled & UdpOffloads) == UdpOffloads;
 
-    public long BytesWritten => Volatile.Read(ref _bytesWritten);
+    /// <summary>Why USO is off when offloads were asked for (not requested, or the kernel's refusal with errno); null when on.</summary>
+    public string? UsoUnavailableReason { get; }
 
-    /// <summary>Packets the kernel refused (or that did not fit their slot); each is dropped.</summary>
-    public long WriteFailures => Volatile.Read(ref _writeFailures);
+    public long PacketsRead => Sum(static q => q.PacketsRead);
 
-    /// <summary>errno of the most recent refused write, 0 if none; for diagnostics only.</summary>
-    public int LastWriteErrno => Volatile.Read(ref _lastWriteErrno);
+    public long BytesRead => Sum(static q => q.BytesRead);
 
-    /// <summary>
-    /// Non-zero when <see cref="Read"/> returned false because the device failed (e.g. EBADFD once it was deleted),
-    /// not because shutdown was signalled.
-    /// </summary>
-    public int FaultErrno => Volatile.Read(ref _faultErrno);
+    public long ReadErrors => Sum(static q => q.ReadErrors);
 
-    /// <summary>
-    /// Creates the device. <paramref name="nameTemplate"/> may hold one <c>%d</c>, which the kernel replaces with
-    /// the first free index ("flannel%d" gives "flannel0"). Needs CAP_NET_ADMIN in the thread's network namespace.
-    /// </summary>
+    public long PacketsWritten => Sum(static q => q.PacketsWritten);
+
+    public long BytesWritten => Sum(static q => q.BytesWritten);
+
+    public long WriteFailures => Sum(static q => q.WriteFailures);
+
+    /// <summary>The first queue's <see cref="TunQueue.LastWriteErrno"/>.</summary>
+    public int LastWriteErrno => _queues[0].LastWriteErrno;
+
+    /// <summary>The first queue's <see cref="TunQueue.FaultErrno"/>.</summary>
+    public int FaultErrno => _queues[0].FaultErrno;
+
+    /// <summary>Creates a single-queue device without offloads: every read and write is one bare IP packet.</summary>
+    /// <inheritdoc cref="Create(string, ShutdownSignal, TunOptions)" path="/param"/>
     /// <exception cref="SystemCallException">Opening /dev/net/tun or TUNSETIFF failed.</exception>
-    public static TunDevice Create(string nameTemplate, ShutdownSignal shutdown)
+    public static TunDevice Create(string nameTemplate, ShutdownSignal shutdown) => Create(nameTemplate, shutdown, TunOptions.Plain);
+
+    /// <summary>
+    /// Creates the device. The first fd creates it from the template; each further queue opens /dev/net/tun again
+    /// and attaches with TUNSETIFF to the same name and flags. With offloads, TUNSETOFFLOAD enables CSUM, TSO4, TSO6
+    /// and TSO_ECN (required), then tries adding USO4 and USO6, which kernels before 6.2 refuse harmlessly. Needs
+    /// CAP_NET_ADMIN in the thread's network namespace.
+    /// </summary>
+    /// <param name="nameTemplate">May hold one <c>%d</c>, which the kernel replaces with the first free index ("flannel%d" gives "flannel0").</param>
+    /// <param name="shutdown">Wakes every queue's blocked Read.</param>
+    /// <param name="options">Offloads and queue count.</param>
+    /// <exception cref="SystemCallException">Opening /dev/net/tun, TUNSETIFF or the required TUNSETOFFLOAD failed.</exception>
+    public static TunDevice Create(string nameTemplate, ShutdownSignal shutdown, TunOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(nameTemplate);
         ArgumentNullException.ThrowIfNull(shutdown);
-        byte[] templateBytes = Encoding.ASCII.GetBytes(nameTemplate);
-        if (templateBytes.Length >= Libc.IFNAMSIZ || nameTemplate.Any(c => c > 0x7E || c <= ' ' || c == '/'))
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Queues, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Queues, Libc.MAX_TAP_QUEUES);
+        if (Encoding.ASCII.GetByteCount(nameTemplate) >= Libc.IFNAMSIZ || nameTemplate.Any(c => c > 0x7E || c <= ' ' || c == '/'))
         {
             throw new ArgumentException(
                 $"'{nameTemplate}' is not a valid interface name: at most {Libc.IFNAMSIZ - 1} printable ASCII characters, no '/' or spaces",
                 nameof(nameTemplate));
         }
 
+        short flags = (short)(Libc.IFF_TUN | Libc.IFF_NO_PI
+            | (options.Offload ? Libc.IFF_VNET_HDR : 0)
+            | (options.Queues > 1 ? Libc.IFF_MULTI_QUEUE : 0));
+        string describedFlags = DescribeFlags(options);
+        var fds = new List<int>(options.Queues);
+        try
+        {
+            string name = Attach(nameTemplate, flags, describedFlags, fds);
+            TunOffloads offloads = TunOffloads.None;
+            string? usoUnavailable = null;
+            if (options.Offload)
+            {
+                // Offloads are a property of the device, not of one fd: setting them once covers every queue.
+                offloads = EnableOffloads(fds[0], name, options.Uso, out usoUnavailable);
+            }
+            for (int queue = 1; queue < options.Queues; queue++)
+            {
+                _ = Attach(name, flags, describedFlags, fds);
+            }
+            var queues = new TunQueue[fds.Count];
+            for (int i = 0; i < queues.Length; i++)
+            {
+                queues[i] = new TunQueue(fds[i], i, options.Offload, shutdown);
+            }
+            return new TunDevice(name, queues, offloads, usoUnavailable);
+        }
+        catch
+        {
+            foreach (int fd in fds)
+            {
+                Syscall.Close(fd);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Reads from the first queue; see <see cref="TunQueue.Read"/>.</summary>
+    public bool Read(PacketBatch batch) => _queues[0].Read(batch);
+
+    /// <summary>Writes through the first queue; see <see cref="TunQueue.Write"/>.</summary>
+    public int Write(PacketBatch batch) => _queues[0].Write(batch);
+
+    /// <summary>Closes every queue's fd, which removes the (non-persistent) device.</summary>
+    public void Dispose()
+    {
+        foreach (TunQueue queue in _queues)
+        {
+            queue.Dispose();
+        }
+    }
+
+    /// <summary>Opens /dev/net/tun and TUNSETIFFs it to <paramref name="name"/>; adds the fd to <paramref name="fds"/> and returns the device's name.</summary>
+    private static unsafe string Attach(string name, short flags, string describedFlags, List<int> fds)
+    {
         int fd;
         fixed (byte* path = "/dev/net/tun\0"u8)
         {
@@ -97,166 +162,66 @@ public sealed unsafe class TunDevice : ITunQueue
         }
         if (fd < 0)
         {
-            throw SystemCallException.FromLastError($"open /dev/net/tun for TUN device '{nameTemplate}'");
+            throw SystemCallException.FromLastError($"open /dev/net/tun for TUN device '{name}' (queue {fds.Count})");
         }
+        fds.Add(fd);
 
         ifreq request = default;
-        templateBytes.CopyTo(new Span<byte>(request.ifr_name, Libc.IFNAMSIZ));
-        request.ifr_flags = Libc.IFF_TUN | Libc.IFF_NO_PI;
+        Encoding.ASCII.GetBytes(name).CopyTo(new Span<byte>(request.ifr_name, Libc.IFNAMSIZ));
+        request.ifr_flags = flags;
         if (LibC.ioctl(fd, Libc.TUNSETIFF, &request) != 0)
         {
-            var error = SystemCallException.FromLastError($"ioctl(TUNSETIFF, IFF_TUN|IFF_NO_PI) for TUN device '{nameTemplate}'");
-            Syscall.Close(fd);
-            throw error;
+            throw SystemCallException.FromLastError($"ioctl(TUNSETIFF, {describedFlags}) for TUN device '{name}' (queue {fds.Count - 1})");
         }
 
         var nameBytes = new ReadOnlySpan<byte>(request.ifr_name, Libc.IFNAMSIZ);
         int end = nameBytes.IndexOf((byte)0);
-        string name = Encoding.ASCII.GetString(end < 0 ? nameBytes : nameBytes[..end]);
-        return new TunDevice(fd, name, shutdown);
+        return Encoding.ASCII.GetString(end < 0 ? nameBytes : nameBytes[..end]);
     }
 
-    /// <summary>
-    /// Drains up to <c>batch.Capacity</c> packets with non-blocking reads, blocking in poll only while nothing is
-    /// ready. Slot <c>i</c> receives at most <c>batch.SlotSize</c> bytes (the kernel cuts a longer packet to fit).
-    /// Returns false once shutdown is signalled, or after a fatal error (see <see cref="FaultErrno"/>).
-    /// </summary>
-    public bool Read(PacketBatch batch)
+    private static TunOffloads EnableOffloads(int fd, string name, bool tryUso, out string? usoUnavailable)
     {
-        batch.Count = 0;
-        if (_shutdown.IsSignalled || Volatile.Read(ref _disposed) != 0)
+        if (!TrySetOffload(fd, BaseOffloads, out int errno))
         {
-            return false;
+            throw new SystemCallException($"ioctl(TUNSETOFFLOAD, CSUM|TSO4|TSO6|TSO_ECN) for TUN device '{name}'", errno);
         }
-        int capacity = batch.Capacity;
-        int slotSize = batch.SlotSize;
-        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
-        Span<int> lengths = batch.Lengths;
-        int consecutiveErrors = 0;
-
-        while (true)
+        if (!tryUso)
         {
-            // Read before polling: under load the fd is almost always readable, and this saves a poll per batch.
-            int count = 0;
-            long bytes = 0;
-            int errno = 0;
-            while (count < capacity)
-            {
-                long result = Syscall.Read(_fd, slab + ((long)count * slotSize), slotSize);
-                if (result < 0)
-                {
-                    errno = (int)-result;
-                    break;
-                }
-                lengths[count] = (int)result;
-                bytes += result;
-                count++;
-            }
-
-            bool failed = errno != 0 && errno != LibC.EAGAIN;
-            if (failed)
-            {
-                Interlocked.Increment(ref _readErrors);
-            }
-            if (count > 0)
-            {
-                batch.Count = count;
-                Interlocked.Add(ref _packetsRead, count);
-                Interlocked.Add(ref _bytesRead, bytes);
-                return true;
-            }
-            if (failed && (IsFatalReadError(errno) || ++consecutiveErrors >= MaxConsecutiveReadErrors))
-            {
-                return Fault(errno);
-            }
-
-            switch (ReadinessWait.Wait(_fd, LibC.POLLIN, _shutdown.Fd, -1, out int pollErrno))
-            {
-                case Readiness.Shutdown:
-                    return false;
-                case Readiness.Failed:
-                    return Fault(pollErrno);
-            }
+            usoUnavailable = "not requested";
+            return BaseOffloads;
         }
+        if (!TrySetOffload(fd, BaseOffloads | UdpOffloads, out errno))
+        {
+            // Before Linux 6.2 the kernel rejects the unknown USO bits with EINVAL and keeps the base set.
+            usoUnavailable = $"ioctl(TUNSETOFFLOAD, +USO4|USO6) refused: {Errno.Describe(errno)}";
+            return BaseOffloads;
+        }
+        usoUnavailable = null;
+        return BaseOffloads | UdpOffloads;
     }
 
-    /// <summary>
-    /// Writes each non-empty slot of <c>0..batch.Count-1</c> with its own write(). On EAGAIN it waits up to 10 ms
-    /// for POLLOUT and retries once; a packet still refused is counted in <see cref="WriteFailures"/> and dropped.
-    /// Returns the number of packets written.
-    /// </summary>
-    public int Write(PacketBatch batch)
+    private static bool TrySetOffload(int fd, TunOffloads offloads, out int errno)
     {
-        int count = Math.Min(batch.Count, batch.Capacity);
-        int slotSize = batch.SlotSize;
-        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
-        ReadOnlySpan<int> lengths = batch.Lengths;
-        int written = 0;
-        int failures = 0;
-        long bytes = 0;
-        int lastErrno = 0;
-
-        for (int i = 0; i < count; i++)
+        // TUNSETOFFLOAD takes the flags by value, not through a pointer.
+        if (LibC.ioctl(fd, Libc.TUNSETOFFLOAD, (int)offloads) == 0)
         {
-            int length = lengths[i];
-            if (length == 0)
-            {
-                continue;
-            }
-            if ((uint)length > (uint)slotSize)
-            {
-                failures++;
-                lastErrno = LibC.EINVAL;
-                continue;
-            }
-            byte* packet = slab + ((long)i * slotSize);
-            long result = Syscall.Write(_fd, packet, length);
-            if (result == -LibC.EAGAIN &&
-                ReadinessWait.Wait(_fd, LibC.POLLOUT, -1, WriteRetryWaitMilliseconds, out _) == Readiness.Ready)
-            {
-                result = Syscall.Write(_fd, packet, length);
-            }
-            if (result == length)
-            {
-                written++;
-                bytes += length;
-            }
-            else
-            {
-                failures++;
-                lastErrno = result < 0 ? (int)-result : LibC.EIO;
-            }
+            errno = 0;
+            return true;
         }
-
-        if (written > 0)
-        {
-            Interlocked.Add(ref _packetsWritten, written);
-            Interlocked.Add(ref _bytesWritten, bytes);
-        }
-        if (failures > 0)
-        {
-            Interlocked.Add(ref _writeFailures, failures);
-            Volatile.Write(ref _lastWriteErrno, lastErrno);
-        }
-        return written;
-    }
-
-    /// <summary>Closes the fd, which removes the (non-persistent) device.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            Syscall.Close(_fd);
-        }
-    }
-
-    private bool Fault(int errno)
-    {
-        Volatile.Write(ref _faultErrno, errno);
+        errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         return false;
     }
 
-    // EBADFD: the device was torn down under the fd; the others mean the fd or buffer is unusable, not "try later".
-    private static bool IsFatalReadError(int errno) =>
-        errno == LibC.EBADF || errno == LibC.EBADFD || errno == LibC.EFAULT || errno == LibC.EINVAL;
+    private static string DescribeFlags(TunOptions options) =>
+        "IFF_TUN|IFF_NO_PI" + (options.Offload ? "|IFF_VNET_HDR" : "") + (options.Queues > 1 ? "|IFF_MULTI_QUEUE" : "");
+
+    private long Sum(Func<TunQueue, long> counter)
+    {
+        long total = 0;
+        foreach (TunQueue queue in _queues)
+        {
+            total += counter(queue);
+        }
+        return total;
+    }
 }

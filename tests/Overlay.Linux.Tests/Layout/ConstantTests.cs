@@ -1,4 +1,6 @@
+using Overlay.DataPlane.Buffers;
 using Overlay.Linux.Interop;
+using Overlay.Linux.Tun;
 using Tmds.Linux;
 
 namespace Overlay.Linux.Tests.Layout;
@@ -15,6 +17,24 @@ public sealed class ConstantTests
         { "IFF_NO_PI", Libc.IFF_NO_PI },
         { "IFF_MULTI_QUEUE", Libc.IFF_MULTI_QUEUE },
         { "IFF_VNET_HDR", Libc.IFF_VNET_HDR },
+        { "TUN_F_CSUM", Libc.TUN_F_CSUM },
+        { "TUN_F_TSO4", Libc.TUN_F_TSO4 },
+        { "TUN_F_TSO6", Libc.TUN_F_TSO6 },
+        { "TUN_F_TSO_ECN", Libc.TUN_F_TSO_ECN },
+        { "VIRTIO_NET_HDR_F_NEEDS_CSUM", (long)OffloadFlags.NeedsChecksum },
+        { "VIRTIO_NET_HDR_F_DATA_VALID", (long)OffloadFlags.DataValid },
+        { "VIRTIO_NET_HDR_GSO_NONE", (long)GsoType.None },
+        { "VIRTIO_NET_HDR_GSO_TCPV4", (long)GsoType.TcpV4 },
+        { "VIRTIO_NET_HDR_GSO_TCPV6", (long)GsoType.TcpV6 },
+        { "VIRTIO_NET_HDR_GSO_ECN", (long)GsoType.Ecn },
+        { "SOL_UDP", Libc.SOL_UDP },
+        { "UDP_SEGMENT", Libc.UDP_SEGMENT },
+        { "UDP_GRO", Libc.UDP_GRO },
+        { "CMSG_LEN_0", Cmsg.Len(0) },
+        { "CMSG_LEN_U16", Cmsg.Len(sizeof(ushort)) },
+        { "CMSG_SPACE_U16", Cmsg.Space(sizeof(ushort)) },
+        { "CMSG_LEN_INT", Cmsg.Len(sizeof(int)) },
+        { "CMSG_SPACE_INT", Cmsg.Space(sizeof(int)) },
         { "IFF_UP", Libc.IFF_UP },
         { "IFF_LOOPBACK", Libc.IFF_LOOPBACK },
         { "NETLINK_ROUTE", Libc.NETLINK_ROUTE },
@@ -68,6 +88,7 @@ public sealed class ConstantTests
         { "SO_SNDBUFFORCE", LibC.SO_SNDBUFFORCE },
         { "MSG_DONTWAIT", LibC.MSG_DONTWAIT },
         { "MSG_TRUNC", LibC.MSG_TRUNC },
+        { "SO_REUSEPORT", LibC.SO_REUSEPORT },
         { "POLLIN", LibC.POLLIN },
         { "POLLOUT", LibC.POLLOUT },
         { "POLLNVAL", LibC.POLLNVAL },
@@ -80,16 +101,60 @@ public sealed class ConstantTests
         { "ESRCH", LibC.ESRCH },
         { "ENODEV", LibC.ENODEV },
         { "EBADFD", LibC.EBADFD },
+        { "EIO", LibC.EIO },
+        { "EINVAL", LibC.EINVAL },
+        { "EOPNOTSUPP", LibC.EOPNOTSUPP },
+        { "EMSGSIZE", LibC.EMSGSIZE },
     };
+
+    /// <summary>
+    /// Constants that first appeared in the Linux 6.2 uapi headers. Older headers cannot vouch for them; the
+    /// privileged offload tests then check them against the running kernel (it accepts the USO bits and returns
+    /// UDP_L4 superpackets).
+    /// </summary>
+    public static TheoryData<string, long> Linux62Constants => new()
+    {
+        { "TUN_F_USO4", Libc.TUN_F_USO4 },
+        { "TUN_F_USO6", Libc.TUN_F_USO6 },
+        { "VIRTIO_NET_HDR_GSO_UDP_L4", (long)GsoType.UdpL4 },
+    };
+
+    private const long Linux62VersionCode = (6 << 16) | (2 << 8);
 
     [Theory]
     [MemberData(nameof(Constants))]
     public void Matches_the_c_headers(string name, long managed) => Assert.Equal(NativeProbe.Get("const " + name), managed);
 
+    [Theory]
+    [MemberData(nameof(Linux62Constants))]
+    public void Matches_the_c_headers_when_they_are_new_enough(string name, long managed)
+    {
+        if (NativeProbe.Values.TryGetValue("const " + name, out long native))
+        {
+            Assert.Equal(native, managed);
+        }
+        else
+        {
+            long headers = NativeProbe.Get("const UAPI_VERSION_CODE");
+            Assert.True(headers < Linux62VersionCode, $"uapi headers {headers >> 16}.{(headers >> 8) & 0xFF} should define {name}");
+        }
+    }
+
+    [Fact]
+    public void Tun_offload_flags_mirror_the_tun_f_values()
+    {
+        Assert.Equal(Libc.TUN_F_CSUM, (uint)TunOffloads.Checksum);
+        Assert.Equal(Libc.TUN_F_TSO4, (uint)TunOffloads.Tso4);
+        Assert.Equal(Libc.TUN_F_TSO6, (uint)TunOffloads.Tso6);
+        Assert.Equal(Libc.TUN_F_TSO_ECN, (uint)TunOffloads.TsoEcn);
+        Assert.Equal(Libc.TUN_F_USO4, (uint)TunOffloads.Uso4);
+        Assert.Equal(Libc.TUN_F_USO6, (uint)TunOffloads.Uso6);
+    }
+
     [Fact]
     public void Every_constant_the_probe_prints_is_checked()
     {
-        var checkedNames = Constants.Select(row => (string)row[0]).ToHashSet();
+        var checkedNames = Constants.Concat(Linux62Constants).Select(row => (string)row[0]).Append("UAPI_VERSION_CODE").ToHashSet();
         string[] missing = NativeProbe.Values.Keys.Where(k => k.StartsWith("const ", StringComparison.Ordinal))
             .Select(k => k["const ".Length..]).Where(name => !checkedNames.Contains(name)).ToArray();
         Assert.Empty(missing);

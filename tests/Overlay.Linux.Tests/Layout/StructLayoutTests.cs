@@ -23,6 +23,8 @@ public sealed class StructLayoutTests
         { "rtmsg", typeof(rtmsg) },
         { "rtattr", typeof(rtattr) },
         { "rtnexthop", typeof(rtnexthop) },
+        { "cmsghdr", typeof(cmsghdr) },
+        { "virtio_net_hdr", typeof(virtio_net_hdr) },
     };
 
     [Theory]

@@ -6,22 +6,27 @@
 #include <poll.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/version.h>
+#include <linux/virtio_net.h>
 
 #define SIZE(type) printf("sizeof %s %zu\n", #type, sizeof(type))
 #define FIELD(type, member) \
     printf("offsetof %s.%s %zu\n", #type, #member, offsetof(type, member)); \
     printf("fieldsize %s.%s %zu\n", #type, #member, sizeof(((type *)0)->member))
 #define CONSTANT(name) printf("const %s %lld\n", #name, (long long)(name))
+#define NAMED(name, value) printf("const %s %lld\n", name, (long long)(value))
 
 int main(void)
 {
@@ -103,6 +108,19 @@ int main(void)
     FIELD(struct rtattr, rta_len);
     FIELD(struct rtattr, rta_type);
 
+    SIZE(struct cmsghdr);
+    FIELD(struct cmsghdr, cmsg_len);
+    FIELD(struct cmsghdr, cmsg_level);
+    FIELD(struct cmsghdr, cmsg_type);
+
+    SIZE(struct virtio_net_hdr);
+    FIELD(struct virtio_net_hdr, flags);
+    FIELD(struct virtio_net_hdr, gso_type);
+    FIELD(struct virtio_net_hdr, hdr_len);
+    FIELD(struct virtio_net_hdr, gso_size);
+    FIELD(struct virtio_net_hdr, csum_start);
+    FIELD(struct virtio_net_hdr, csum_offset);
+
     SIZE(struct rtnexthop);
     FIELD(struct rtnexthop, rtnh_len);
     FIELD(struct rtnexthop, rtnh_flags);
@@ -116,6 +134,33 @@ int main(void)
     CONSTANT(IFF_NO_PI);
     CONSTANT(IFF_MULTI_QUEUE);
     CONSTANT(IFF_VNET_HDR);
+    CONSTANT(TUN_F_CSUM);
+    CONSTANT(TUN_F_TSO4);
+    CONSTANT(TUN_F_TSO6);
+    CONSTANT(TUN_F_TSO_ECN);
+    /* USO and GSO_UDP_L4 arrived in the 6.2 uapi headers; older headers are checked against the kernel instead. */
+    NAMED("UAPI_VERSION_CODE", LINUX_VERSION_CODE);
+#ifdef TUN_F_USO4
+    CONSTANT(TUN_F_USO4);
+    CONSTANT(TUN_F_USO6);
+#endif
+#ifdef VIRTIO_NET_HDR_GSO_UDP_L4
+    CONSTANT(VIRTIO_NET_HDR_GSO_UDP_L4);
+#endif
+    CONSTANT(VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    CONSTANT(VIRTIO_NET_HDR_F_DATA_VALID);
+    CONSTANT(VIRTIO_NET_HDR_GSO_NONE);
+    CONSTANT(VIRTIO_NET_HDR_GSO_TCPV4);
+    CONSTANT(VIRTIO_NET_HDR_GSO_TCPV6);
+    CONSTANT(VIRTIO_NET_HDR_GSO_ECN);
+    CONSTANT(SOL_UDP);
+    CONSTANT(UDP_SEGMENT);
+    CONSTANT(UDP_GRO);
+    NAMED("CMSG_LEN_U16", CMSG_LEN(sizeof(uint16_t)));
+    NAMED("CMSG_SPACE_U16", CMSG_SPACE(sizeof(uint16_t)));
+    NAMED("CMSG_LEN_INT", CMSG_LEN(sizeof(int)));
+    NAMED("CMSG_SPACE_INT", CMSG_SPACE(sizeof(int)));
+    NAMED("CMSG_LEN_0", CMSG_LEN(0));
     CONSTANT(IFF_UP);
     CONSTANT(IFF_LOOPBACK);
 
@@ -172,6 +217,7 @@ int main(void)
     CONSTANT(SO_SNDBUFFORCE);
     CONSTANT(MSG_DONTWAIT);
     CONSTANT(MSG_TRUNC);
+    CONSTANT(SO_REUSEPORT);
     CONSTANT(POLLIN);
     CONSTANT(POLLOUT);
     CONSTANT(POLLNVAL);
@@ -184,5 +230,9 @@ int main(void)
     CONSTANT(ESRCH);
     CONSTANT(ENODEV);
     CONSTANT(EBADFD);
+    CONSTANT(EIO);
+    CONSTANT(EINVAL);
+    CONSTANT(EOPNOTSUPP);
+    CONSTANT(EMSGSIZE);
     return 0;
 }

@@ -30,6 +30,9 @@ internal static class UdpPacket
 
     public static bool IsIpv4Udp(ReadOnlySpan<byte> packet) => packet.Length >= HeaderBytes && packet[0] == 0x45 && packet[9] == 17;
 
+    /// <summary>The IPv4 total-length field.</summary>
+    public static int TotalLength(ReadOnlySpan<byte> packet) => BinaryPrimitives.ReadUInt16BigEndian(packet[2..]);
+
     public static uint Source(ReadOnlySpan<byte> packet) => Ipv4.Read(packet[12..]);
 
     public static uint Destination(ReadOnlySpan<byte> packet) => Ipv4.Read(packet[16..]);

@@ -5,7 +5,10 @@ using Overlay.Linux.Udp;
 
 namespace Overlay.Linux.Tests.Udp;
 
-/// <summary>The steady-state packet path allocates nothing: Send and Receive reuse their native arrays and the slab.</summary>
+/// <summary>
+/// The steady-state packet path allocates nothing: Send and Receive reuse their native arrays and the slab, with and
+/// without GSO and GRO.
+/// </summary>
 public sealed class UdpBatchSocketAllocationTests
 {
     private const int BatchSize = 32;
@@ -39,6 +42,39 @@ public sealed class UdpBatchSocketAllocationTests
         Assert.Equal(100L * BatchSize, warmUp);
         Assert.Equal((long)MeasuredRounds * BatchSize, received);
         Assert.Equal(0, allocated);
+        Assert.False(watchdog.Fired);
+    }
+
+    [Fact]
+    public void Gso_sends_and_gro_receives_with_pending_datagrams_allocate_zero_bytes()
+    {
+        const int GsoDatagramBytes = 1400;
+        uint loopback = Ipv4.Parse("127.0.0.1");
+        using var shutdown = new ShutdownSignal();
+        using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(30));
+        using UdpBatchSocket receiver = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown, new UdpSocketOptions { Gro = true, ReceiveBufferBytes = 8 << 20 });
+        using UdpBatchSocket sender = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown, new UdpSocketOptions { Gso = true });
+        var outgoing = new PacketBatch(BatchSize, 2048);
+        // Smaller than one coalesced message, so most datagrams are delivered from the socket's pending store.
+        var incoming = new PacketBatch(BatchSize / 4, 2048);
+        for (int i = 0; i < BatchSize; i++)
+        {
+            Payloads.Fill(outgoing.Slot(i)[..GsoDatagramBytes], i);
+            outgoing.Length(i) = GsoDatagramBytes;
+            outgoing.Endpoint(i) = receiver.LocalEndpoint;
+        }
+        outgoing.Count = BatchSize;
+
+        long warmUp = Exchange(sender, receiver, outgoing, incoming, rounds: 100);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long received = Exchange(sender, receiver, outgoing, incoming, MeasuredRounds);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(100L * BatchSize, warmUp);
+        Assert.Equal((long)MeasuredRounds * BatchSize, received);
+        Assert.Equal(0, allocated);
+        Assert.True(sender.GsoRuns >= 100 + MeasuredRounds, $"only {sender.GsoRuns} GSO runs: the GSO path was not measured");
+        Assert.True(receiver.GroSegments > receiver.GroMessages, "nothing came coalesced: the GRO path was not measured");
         Assert.False(watchdog.Fired);
     }
 

@@ -1,0 +1,330 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Overlay.DataPlane.Abstractions;
+using Overlay.DataPlane.Buffers;
+using Overlay.Linux.Interop;
+using Tmds.Linux;
+
+namespace Overlay.Linux.Tun;
+
+/// <summary>
+/// One fd of a TUN device: a queue the kernel steers packets to (by flow hash when the device has several) and that
+/// accepts writes. Without offloads every read and write is one bare IP packet. With offloads (IFF_VNET_HDR) each is
+/// a <c>virtio_net_hdr</c> plus a packet of up to 64 KiB: reads use readv into [header scratch][slot] and fill
+/// <see cref="PacketBatch.Offload"/>, writes use writev from [header built from the slot's OffloadInfo][slot], so
+/// the slot holds the bare packet in both modes and nothing is copied.
+/// </summary>
+/// <remarks>
+/// Threading follows <see cref="ITunQueue"/>: one reader thread; <see cref="Write"/> from the reader and one other
+/// thread (read and write have separate native scratch). Counters are this queue's only, updated once per batch,
+/// readable from any thread. Dispose only after the threads using the queue have returned.
+/// </remarks>
+public sealed unsafe class TunQueue : ITunQueue
+{
+    /// <summary>Smallest slot an offload read accepts: a superpacket may be as long as IPv4's total-length field allows.</summary>
+    public const int OffloadSlotBytes = 65535;
+
+    private const int WriteRetryWaitMilliseconds = 10;
+
+    // A non-EAGAIN read error that poll keeps reporting as readable would otherwise spin forever.
+    private const int MaxConsecutiveReadErrors = 1000;
+
+    private readonly ShutdownSignal _shutdown;
+    private readonly int _fd;
+    private readonly bool _vnetHeader;
+
+    // Native scratch for the vectored calls, allocated once: [iovec x2 read][iovec x2 write][hdr read][hdr write].
+    private byte* _scratch;
+    private readonly iovec* _readVectors;
+    private readonly iovec* _writeVectors;
+    private readonly virtio_net_hdr* _readHeader;
+    private readonly virtio_net_hdr* _writeHeader;
+
+    private int _disposed;
+    private int _faultErrno;
+    private int _lastWriteErrno;
+    private long _packetsRead;
+    private long _bytesRead;
+    private long _readErrors;
+    private long _packetsWritten;
+    private long _bytesWritten;
+    private long _writeFailures;
+
+    internal TunQueue(int fd, int index, bool vnetHeader, ShutdownSignal shutdown)
+    {
+        _fd = fd;
+        Index = index;
+        _vnetHeader = vnetHeader;
+        _shutdown = shutdown;
+        int vectorsBytes = 2 * sizeof(iovec);
+        _scratch = (byte*)NativeMemory.AllocZeroed((nuint)((2 * vectorsBytes) + (2 * sizeof(virtio_net_hdr))));
+        _readVectors = (iovec*)_scratch;
+        _writeVectors = (iovec*)(_scratch + vectorsBytes);
+        _readHeader = (virtio_net_hdr*)(_scratch + (2 * vectorsBytes));
+        _writeHeader = _readHeader + 1;
+        _readVectors[0].iov_base = _readHeader;
+        _readVectors[0].iov_len = sizeof(virtio_net_hdr);
+        _writeVectors[0].iov_base = _writeHeader;
+        _writeVectors[0].iov_len = sizeof(virtio_net_hdr);
+    }
+
+    /// <summary>Position of this queue in <see cref="TunDevice.Queues"/>.</summary>
+    public int Index { get; }
+
+    /// <summary>The queue's fd; owned by the device and closed when it (or this queue) is disposed.</summary>
+    public int Fd => _fd;
+
+    /// <summary>True when packets carry virtio_net_hdr metadata (the device was opened with offloads).</summary>
+    public bool HasVnetHeader => _vnetHeader;
+
+    public long PacketsRead => Volatile.Read(ref _packetsRead);
+
+    /// <summary>Packet bytes read, without vnet headers.</summary>
+    public long BytesRead => Volatile.Read(ref _bytesRead);
+
+    /// <summary>read() failures other than EAGAIN, and reads too short to hold a vnet header.</summary>
+    public long ReadErrors => Volatile.Read(ref _readErrors);
+
+    public long PacketsWritten => Volatile.Read(ref _packetsWritten);
+
+    /// <summary>Packet bytes written, without vnet headers.</summary>
+    public long BytesWritten => Volatile.Read(ref _bytesWritten);
+
+    /// <summary>Packets the kernel refused (or that did not fit their slot); each is dropped.</summary>
+    public long WriteFailures => Volatile.Read(ref _writeFailures);
+
+    /// <summary>errno of the most recent refused write, 0 if none; for diagnostics only.</summary>
+    public int LastWriteErrno => Volatile.Read(ref _lastWriteErrno);
+
+    /// <summary>
+    /// Non-zero when <see cref="Read"/> returned false because the queue failed (e.g. EBADFD once the device was
+    /// deleted), not because shutdown was signalled.
+    /// </summary>
+    public int FaultErrno => Volatile.Read(ref _faultErrno);
+
+    /// <summary>
+    /// Drains up to <c>batch.Capacity</c> packets with non-blocking reads, blocking in poll only while nothing is
+    /// ready. Sets each slot's length and its <see cref="PacketBatch.Offload"/> (all-zero without offloads). Without
+    /// offloads a packet longer than the slot is cut to fit by the kernel; with offloads slots must hold
+    /// <see cref="OffloadSlotBytes"/>. Returns false once shutdown is signalled, or after a fatal error (see
+    /// <see cref="FaultErrno"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Offloads are on and the batch's slots are smaller than <see cref="OffloadSlotBytes"/>.</exception>
+    public bool Read(PacketBatch batch)
+    {
+        batch.Count = 0;
+        if (_vnetHeader && batch.SlotSize < OffloadSlotBytes)
+        {
+            throw new ArgumentException(
+                $"TUN queue {Index} has offloads on and may read superpackets of up to {OffloadSlotBytes} bytes, but the batch's slots hold {batch.SlotSize}",
+                nameof(batch));
+        }
+        if (_shutdown.IsSignalled || Volatile.Read(ref _disposed) != 0)
+        {
+            return false;
+        }
+        int consecutiveErrors = 0;
+
+        while (true)
+        {
+            // Read before polling: under load the fd is almost always readable, and this saves a poll per batch.
+            int errno = _vnetHeader ? DrainWithHeaders(batch) : DrainPlain(batch);
+            bool failed = errno != 0 && errno != LibC.EAGAIN;
+            if (failed)
+            {
+                Interlocked.Increment(ref _readErrors);
+            }
+            if (batch.Count > 0)
+            {
+                return true;
+            }
+            if (failed && (IsFatalReadError(errno) || ++consecutiveErrors >= MaxConsecutiveReadErrors))
+            {
+                return Fault(errno);
+            }
+
+            switch (ReadinessWait.Wait(_fd, LibC.POLLIN, _shutdown.Fd, -1, out int pollErrno))
+            {
+                case Readiness.Shutdown:
+                    return false;
+                case Readiness.Failed:
+                    return Fault(pollErrno);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes each non-empty slot of <c>0..batch.Count-1</c> with its own write() (writev with the slot's vnet header
+    /// when offloads are on; without them <see cref="PacketBatch.Offload"/> is ignored). On EAGAIN it waits up to
+    /// 10 ms for POLLOUT and retries once; a packet still refused is counted in <see cref="WriteFailures"/> and
+    /// dropped. Returns the number of packets written.
+    /// </summary>
+    public int Write(PacketBatch batch)
+    {
+        int count = Math.Min(batch.Count, batch.Capacity);
+        int slotSize = batch.SlotSize;
+        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        ReadOnlySpan<int> lengths = batch.Lengths;
+        ReadOnlySpan<OffloadInfo> offloads = batch.Offloads;
+        int written = 0;
+        int failures = 0;
+        long bytes = 0;
+        int lastErrno = 0;
+
+        for (int i = 0; i < count; i++)
+        {
+            int length = lengths[i];
+            if (length == 0)
+            {
+                continue;
+            }
+            if ((uint)length > (uint)slotSize)
+            {
+                failures++;
+                lastErrno = LibC.EINVAL;
+                continue;
+            }
+            byte* packet = slab + ((long)i * slotSize);
+            long expected = length;
+            if (_vnetHeader)
+            {
+                VnetHeader.Write(in offloads[i], _writeHeader);
+                _writeVectors[1].iov_base = packet;
+                _writeVectors[1].iov_len = length;
+                expected += sizeof(virtio_net_hdr);
+            }
+            long result = WriteOne(packet, length);
+            if (result == -LibC.EAGAIN &&
+                ReadinessWait.Wait(_fd, LibC.POLLOUT, -1, WriteRetryWaitMilliseconds, out _) == Readiness.Ready)
+            {
+                result = WriteOne(packet, length);
+            }
+            if (result == expected)
+            {
+                written++;
+                bytes += length;
+            }
+            else
+            {
+                failures++;
+                lastErrno = result < 0 ? (int)-result : LibC.EIO;
+            }
+        }
+
+        if (written > 0)
+        {
+            Interlocked.Add(ref _packetsWritten, written);
+            Interlocked.Add(ref _bytesWritten, bytes);
+        }
+        if (failures > 0)
+        {
+            Interlocked.Add(ref _writeFailures, failures);
+            Volatile.Write(ref _lastWriteErrno, lastErrno);
+        }
+        return written;
+    }
+
+    /// <summary>Closes the fd (the last queue closed removes the non-persistent device) and frees the scratch.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Syscall.Close(_fd);
+            NativeMemory.Free(_scratch);
+            _scratch = null;
+        }
+    }
+
+    /// <summary>Plain reads straight into the slots; returns the errno that ended the drain (EAGAIN when empty).</summary>
+    private int DrainPlain(PacketBatch batch)
+    {
+        int capacity = batch.Capacity;
+        int slotSize = batch.SlotSize;
+        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        Span<int> lengths = batch.Lengths;
+        Span<OffloadInfo> offloads = batch.Offloads;
+        int count = 0;
+        long bytes = 0;
+        int errno = 0;
+        while (count < capacity)
+        {
+            long result = Syscall.Read(_fd, slab + ((long)count * slotSize), slotSize);
+            if (result < 0)
+            {
+                errno = (int)-result;
+                break;
+            }
+            lengths[count] = (int)result;
+            offloads[count] = default;
+            bytes += result;
+            count++;
+        }
+        Publish(batch, count, bytes, malformed: 0);
+        return errno;
+    }
+
+    /// <summary>readv of [vnet header][slot] per packet; the header becomes the slot's OffloadInfo.</summary>
+    private int DrainWithHeaders(PacketBatch batch)
+    {
+        int capacity = batch.Capacity;
+        int slotSize = batch.SlotSize;
+        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        Span<int> lengths = batch.Lengths;
+        Span<OffloadInfo> offloads = batch.Offloads;
+        int count = 0;
+        int malformed = 0;
+        long bytes = 0;
+        int errno = 0;
+        _readVectors[1].iov_len = slotSize;
+        while (count < capacity)
+        {
+            _readVectors[1].iov_base = slab + ((long)count * slotSize);
+            long result = Syscall.ReadV(_fd, _readVectors, 2);
+            if (result < 0)
+            {
+                errno = (int)-result;
+                break;
+            }
+            if (result < sizeof(virtio_net_hdr))
+            {
+                // The kernel always writes the whole header; anything shorter cannot be interpreted.
+                malformed++;
+                continue;
+            }
+            int length = (int)result - sizeof(virtio_net_hdr);
+            lengths[count] = length;
+            offloads[count] = VnetHeader.ToOffload(_readHeader);
+            bytes += length;
+            count++;
+        }
+        Publish(batch, count, bytes, malformed);
+        return errno;
+    }
+
+    private void Publish(PacketBatch batch, int count, long bytes, int malformed)
+    {
+        batch.Count = count;
+        if (count > 0)
+        {
+            Interlocked.Add(ref _packetsRead, count);
+            Interlocked.Add(ref _bytesRead, bytes);
+        }
+        if (malformed > 0)
+        {
+            Interlocked.Add(ref _readErrors, malformed);
+        }
+    }
+
+    private long WriteOne(byte* packet, int length) =>
+        _vnetHeader ? Syscall.WriteV(_fd, _writeVectors, 2) : Syscall.Write(_fd, packet, length);
+
+    private bool Fault(int errno)
+    {
+        Volatile.Write(ref _faultErrno, errno);
+        return false;
+    }
+
+    // EBADFD: the device was torn down under the fd; the others mean the fd or buffer is unusable, not "try later".
+    private static bool IsFatalReadError(int errno) =>
+        errno == LibC.EBADF || errno == LibC.EBADFD || errno == LibC.EFAULT || errno == LibC.EINVAL;
+}

@@ -1,0 +1,345 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Routing;
+using Overlay.Linux.Interop;
+using Tmds.Linux;
+
+namespace Overlay.Linux.Udp;
+
+/// <summary>
+/// The send direction of a <see cref="UdpBatchSocket"/>: turns a batch into sendmmsg entries whose iovecs point
+/// straight into the batch's pinned slab. With GSO, a run of consecutive datagrams to one endpoint with one length
+/// (the last may be shorter) becomes a single entry with one iovec per datagram and a UDP_SEGMENT cmsg, which the
+/// kernel segments after one trip through its stack.
+/// </summary>
+/// <remarks>One sending thread. Counters are published once per call and may be read from any thread.</remarks>
+internal sealed unsafe class DatagramSender : IDisposable
+{
+    private const int SendRetryWaitMilliseconds = 10;
+    private const int MaxSendWaitsPerCall = 3;
+
+    private readonly int _fd;
+    private readonly ShutdownSignal _shutdown;
+    private readonly MessageVector _messages;
+    private readonly int[] _entryFirstSlot;
+    private readonly int[] _entrySegments;
+    private bool _gso;
+    private volatile string? _gsoDisabledReason;
+    private int _lastSendErrno;
+    private long _datagramsSent;
+    private long _bytesSent;
+    private long _sendFailures;
+    private long _gsoRuns;
+    private long _gsoSegments;
+
+    /// <param name="fd">The socket; not owned.</param>
+    /// <param name="maxDatagrams">Most datagrams (and entries) per sendmmsg.</param>
+    /// <param name="gso">Whether the kernel accepted UDP_SEGMENT at setup.</param>
+    /// <param name="gsoUnavailableReason">Why <paramref name="gso"/> is false, for <see cref="GsoDisabledReason"/>.</param>
+    public DatagramSender(int fd, int maxDatagrams, ShutdownSignal shutdown, bool gso, string? gsoUnavailableReason)
+    {
+        _fd = fd;
+        _shutdown = shutdown;
+        _gso = gso;
+        _gsoDisabledReason = gsoUnavailableReason;
+        _messages = new MessageVector(maxDatagrams, gso ? Cmsg.Space(sizeof(ushort)) : 0);
+        _entryFirstSlot = new int[maxDatagrams];
+        _entrySegments = new int[maxDatagrams];
+        if (gso)
+        {
+            for (int i = 0; i < maxDatagrams; i++)
+            {
+                var control = (cmsghdr*)_messages.Control(i);
+                control->cmsg_len = (uint)Cmsg.Len(sizeof(ushort));
+                control->cmsg_level = Libc.SOL_UDP;
+                control->cmsg_type = Libc.UDP_SEGMENT;
+            }
+        }
+    }
+
+    /// <summary>True while sends use UDP GSO; turns false for good when a run is refused that goes through without it.</summary>
+    public bool GsoEnabled => Volatile.Read(ref _gso);
+
+    public string? GsoDisabledReason => _gsoDisabledReason;
+
+    public long DatagramsSent => Volatile.Read(ref _datagramsSent);
+
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public long SendFailures => Volatile.Read(ref _sendFailures);
+
+    public int LastSendErrno => Volatile.Read(ref _lastSendErrno);
+
+    public long GsoRuns => Volatile.Read(ref _gsoRuns);
+
+    public long GsoSegments => Volatile.Read(ref _gsoSegments);
+
+    /// <summary>See <see cref="UdpBatchSocket.Send"/>.</summary>
+    public int Send(PacketBatch batch)
+    {
+        int count = Math.Min(batch.Count, batch.Capacity);
+        var totals = new SendTotals();
+        int next = 0;
+
+        while (next < count && totals.Waits <= MaxSendWaitsPerCall)
+        {
+            int entries = BuildEntries(batch, count, ref next, ref totals);
+            int resume = SendEntries(entries, ref totals);
+            if (resume >= 0)
+            {
+                // GSO was just refused and the run's first datagram went alone: rebuild from the slot after it, now
+                // one datagram per entry.
+                next = resume;
+            }
+        }
+        // Slots never handed to the kernel because the buffer stayed full are drops too.
+        ReadOnlySpan<int> lengths = batch.Lengths;
+        for (; next < count; next++)
+        {
+            if (lengths[next] != 0)
+            {
+                totals.Failures++;
+            }
+        }
+
+        if (totals.Sent > 0)
+        {
+            Interlocked.Add(ref _datagramsSent, totals.Sent);
+            Interlocked.Add(ref _bytesSent, totals.Bytes);
+        }
+        if (totals.GsoRuns > 0)
+        {
+            Interlocked.Add(ref _gsoRuns, totals.GsoRuns);
+            Interlocked.Add(ref _gsoSegments, totals.GsoSegments);
+        }
+        if (totals.Failures > 0)
+        {
+            Interlocked.Add(ref _sendFailures, totals.Failures);
+            Volatile.Write(ref _lastSendErrno, totals.LastErrno);
+        }
+        return totals.Sent;
+    }
+
+    public void Dispose() => _messages.Dispose();
+
+    /// <summary>
+    /// Fills entries from slot <paramref name="next"/> on until the entries or iovecs run out, advancing
+    /// <paramref name="next"/> past every slot it used or skipped. Returns the number of entries.
+    /// </summary>
+    private int BuildEntries(PacketBatch batch, int count, ref int next, ref SendTotals totals)
+    {
+        int slotSize = batch.SlotSize;
+        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        ReadOnlySpan<int> lengths = batch.Lengths;
+        ReadOnlySpan<PeerEndpoint> endpoints = batch.Endpoints;
+        int capacity = _messages.Capacity;
+        int entries = 0;
+        int vectors = 0;
+
+        while (next < count && entries < capacity && vectors < capacity)
+        {
+            int length = lengths[next];
+            if (length == 0)
+            {
+                next++;
+                continue;
+            }
+            if ((uint)length > (uint)slotSize)
+            {
+                // A slot re-examined after a GSO fallback was already counted the first time round.
+                if (next >= totals.ExaminedEnd)
+                {
+                    totals.Failures++;
+                    totals.LastErrno = LibC.EMSGSIZE;
+                }
+                next++;
+                continue;
+            }
+
+            int first = next;
+            PeerEndpoint destination = endpoints[next];
+            iovec* run = &_messages.Vectors[vectors];
+            run[0].iov_base = slab + ((long)next * slotSize);
+            run[0].iov_len = length;
+            int segments = 1;
+            next++;
+            if (_gso)
+            {
+                segments = ExtendRun(batch, count, ref next, run, length, destination, Math.Min(Libc.UDP_MAX_SEGMENTS, capacity - vectors));
+            }
+
+            msghdr* header = _messages.Header(entries);
+            header->msg_iov = run;
+            header->msg_iovlen = segments;
+            SockaddrIn.Set(&_messages.Names[entries], destination.Address, destination.Port);
+            if (segments > 1)
+            {
+                byte* control = _messages.Control(entries);
+                *(ushort*)Cmsg.Data((cmsghdr*)control) = (ushort)length;
+                header->msg_control = control;
+                header->msg_controllen = _messages.ControlBytes;
+            }
+            else
+            {
+                header->msg_control = null;
+                header->msg_controllen = 0;
+            }
+            _entryFirstSlot[entries] = first;
+            _entrySegments[entries] = segments;
+            entries++;
+            vectors += segments;
+        }
+        totals.ExaminedEnd = Math.Max(totals.ExaminedEnd, next);
+        return entries;
+    }
+
+    /// <summary>
+    /// Appends following slots to the run that starts with a datagram of <paramref name="segmentSize"/> bytes: same
+    /// endpoint, same length (one shorter datagram ends the run), empty slots skipped, at most
+    /// <paramref name="maxSegments"/> datagrams and 65,507 payload bytes. Returns the datagrams in the run.
+    /// </summary>
+    private static int ExtendRun(PacketBatch batch, int count, ref int next, iovec* run, int segmentSize, PeerEndpoint destination, int maxSegments)
+    {
+        int slotSize = batch.SlotSize;
+        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        ReadOnlySpan<int> lengths = batch.Lengths;
+        ReadOnlySpan<PeerEndpoint> endpoints = batch.Endpoints;
+        int segments = 1;
+        int payload = segmentSize;
+        while (next < count && segments < maxSegments)
+        {
+            int length = lengths[next];
+            if (length == 0)
+            {
+                next++;
+                continue;
+            }
+            if (length > segmentSize || payload + length > Libc.UDP_MAX_IPV4_PAYLOAD || endpoints[next] != destination)
+            {
+                break;
+            }
+            run[segments].iov_base = slab + ((long)next * slotSize);
+            run[segments].iov_len = length;
+            segments++;
+            payload += length;
+            next++;
+            if (length < segmentSize)
+            {
+                break;
+            }
+        }
+        return segments;
+    }
+
+    /// <summary>
+    /// Hands the entries to sendmmsg until all are sent, a wait for buffer space fails or the socket fails. Returns
+    /// -1, or the slot to rebuild from when the kernel refused GSO but took the run's first datagram without it
+    /// (GSO is then off for good).
+    /// </summary>
+    private int SendEntries(int entries, ref SendTotals totals)
+    {
+        int start = 0;
+        while (start < entries)
+        {
+            int result = Syscall.SendMmsg(_fd, _messages.Messages + start, entries - start, 0);
+            if (result > 0)
+            {
+                for (int i = start; i < start + result; i++)
+                {
+                    int segments = _entrySegments[i];
+                    totals.Bytes += _messages.Messages[i].msg_len;
+                    totals.Sent += segments;
+                    if (segments > 1)
+                    {
+                        totals.GsoRuns++;
+                        totals.GsoSegments += segments;
+                    }
+                }
+                start += result;
+                continue;
+            }
+            int errno = result == 0 ? LibC.EAGAIN : -result;
+            if (errno == LibC.EAGAIN)
+            {
+                if (++totals.Waits > MaxSendWaitsPerCall ||
+                    ReadinessWait.Wait(_fd, LibC.POLLOUT, _shutdown.Fd, SendRetryWaitMilliseconds, out _) != Readiness.Ready)
+                {
+                    totals.Waits = MaxSendWaitsPerCall + 1;
+                    totals.Failures += RemainingDatagrams(start, entries);
+                    totals.LastErrno = LibC.EAGAIN;
+                    return -1;
+                }
+                continue;
+            }
+            if (_entrySegments[start] > 1 && IsGsoRefusal(errno))
+            {
+                // The same errno can be about the destination (EINVAL for port 0); sending the run's first datagram
+                // alone, without the cmsg, tells which it is.
+                msghdr* header = _messages.Header(start);
+                header->msg_iovlen = 1;
+                header->msg_control = null;
+                header->msg_controllen = 0;
+                int single = Syscall.SendMmsg(_fd, _messages.Messages + start, 1, 0);
+                if (single == 1)
+                {
+                    DisableGso(errno, start);
+                    totals.Sent++;
+                    totals.Bytes += _messages.Messages[start].msg_len;
+                    return _entryFirstSlot[start] + 1;
+                }
+                errno = single < 0 ? -single : errno;
+            }
+            totals.LastErrno = errno;
+            if (UdpBatchSocket.IsFatalSocketError(errno))
+            {
+                totals.Failures += RemainingDatagrams(start, entries);
+                return -1;
+            }
+            // sendmmsg reports an error only for the first unsent entry: that entry (all of its run) alone is refused.
+            totals.Failures += _entrySegments[start];
+            start++;
+        }
+        return -1;
+    }
+
+    private void DisableGso(int errno, int entry)
+    {
+        int segments = _entrySegments[entry];
+        ushort segmentSize = *(ushort*)Cmsg.Data((cmsghdr*)_messages.Control(entry));
+        Volatile.Write(ref _gso, false);
+        _gsoDisabledReason =
+            $"sendmmsg with UDP_SEGMENT ({segments} datagrams of {segmentSize} bytes) refused: {Errno.Describe(errno)}; sending one datagram per message from now on";
+    }
+
+    private int RemainingDatagrams(int start, int entries)
+    {
+        int total = 0;
+        for (int i = start; i < entries; i++)
+        {
+            total += _entrySegments[i];
+        }
+        return total;
+    }
+
+    // Errnos a send may fail with because of GSO itself: EIO, the device cannot checksum (a hard requirement of UDP
+    // GSO); EMSGSIZE (EINVAL on older kernels), a segment above the route's MTU; EOPNOTSUPP (= ENOTSUP on Linux), no
+    // GSO at all. Each can also be about the destination, which is why a plain resend decides.
+    private static bool IsGsoRefusal(int errno) =>
+        errno == LibC.EIO || errno == LibC.EINVAL || errno == LibC.EMSGSIZE || errno == LibC.EOPNOTSUPP;
+
+    /// <summary>Running totals of one <see cref="Send"/> call, published to the counters once at the end.</summary>
+    private struct SendTotals
+    {
+        public int Sent;
+        public int Failures;
+        public long Bytes;
+        public int Waits;
+        public int LastErrno;
+        public int GsoRuns;
+        public int GsoSegments;
+
+        /// <summary>Slots before this index were already classified (sent, skipped or counted as failed).</summary>
+        public int ExaminedEnd;
+    }
+}

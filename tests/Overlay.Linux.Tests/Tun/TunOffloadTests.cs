@@ -1,0 +1,324 @@
+using System.Net;
+using System.Net.Sockets;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Routing;
+using Overlay.Linux.Netlink;
+using Overlay.Linux.Tests.Support;
+using Overlay.Linux.Tun;
+using Overlay.Linux.Udp;
+using Overlay.TestKit;
+using Overlay.TestKit.Namespaces;
+using Overlay.TestKit.Privileged;
+
+namespace Overlay.Linux.Tests.Tun;
+
+/// <summary>
+/// A TUN device with IFF_VNET_HDR and TSO/USO inside a test namespace: the kernel hands it superpackets and accepts
+/// them back, described by <see cref="OffloadInfo"/>.
+/// </summary>
+public sealed class TunOffloadTests
+{
+    private const int BigSlot = TunQueue.OffloadSlotBytes;
+    private const ushort Mss = OverlayAddresses.Mtu - 40;
+    private static readonly uint s_remotePod = Ipv4.Parse("10.244.7.9");
+    private static readonly TunOptions s_offload = new() { Offload = true };
+
+    /// <summary>TUN_F_USO4/USO6 exist from Linux 6.2 on.</summary>
+    private static bool KernelHasUso => Environment.OSVersion.Version >= new Version(6, 2);
+
+    [PrivilegedFact]
+    public void An_offload_device_has_vnet_headers_and_reports_the_offloads_that_took()
+    {
+        using TestNamespace ns = TestNamespace.Create("tso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using var shutdown = new ShutdownSignal();
+            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
+            using TunDevice noUso = TunDevice.Create("flannel%d", shutdown, s_offload with { Uso = false });
+            using TunDevice plain = TunDevice.Create("flannel%d", shutdown);
+
+            Assert.True(tun.OffloadEnabled);
+            const TunOffloads Tso = TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6 | TunOffloads.TsoEcn;
+            Assert.Equal(Tso, tun.OffloadFlagsEnabled & Tso);
+            Assert.Equal(KernelHasUso, tun.UsoEnabled);
+            Assert.Equal(KernelHasUso, tun.UsoUnavailableReason is null);
+            Assert.True(tun.Queues.Single().HasVnetHeader);
+            Assert.Contains("vnet_hdr on", Tools.Run("ip", "-n", ns.Name, "-d", "link", "show", "dev", tun.Name), StringComparison.Ordinal);
+
+            Assert.Equal(Tso, noUso.OffloadFlagsEnabled);
+            Assert.False(noUso.UsoEnabled);
+            Assert.Equal("not requested", noUso.UsoUnavailableReason);
+
+            Assert.False(plain.OffloadEnabled);
+            Assert.Equal(TunOffloads.None, plain.OffloadFlagsEnabled);
+            Assert.Contains("vnet_hdr off", Tools.Run("ip", "-n", ns.Name, "-d", "link", "show", "dev", plain.Name), StringComparison.Ordinal);
+        });
+    }
+
+    [PrivilegedFact]
+    public void An_offload_read_into_slots_smaller_than_64k_is_refused_up_front()
+    {
+        using TestNamespace ns = TestNamespace.Create("tso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using var shutdown = new ShutdownSignal();
+            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
+
+            var error = Assert.Throws<ArgumentException>(() => tun.Read(new PacketBatch(4, 2048)));
+
+            Assert.Contains("65535", error.Message, StringComparison.Ordinal);
+            Assert.Contains("2048", error.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [PrivilegedFact]
+    public void A_tcp_connection_through_the_tun_is_read_as_tso_superpackets()
+    {
+        using TestNamespace ns = TestNamespace.Create("tso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using var shutdown = new ShutdownSignal();
+            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
+            using var netlink = new RouteNetlink();
+            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
+            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            var batch = new PacketBatch(8, BigSlot);
+            const ushort Port = 80;
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            Task connect = client.ConnectAsync(new IPEndPoint(IPAddress.Parse("10.244.7.9"), Port));
+
+            // Play the remote end of the handshake by hand: answer the SYN, advertising an MSS that fits the TUN's MTU.
+            var syn = TunReads.Find(tun, batch, p => IsTcpTo(p, Port) && (TcpSegments.Flags(p) & TcpSegments.Syn) != 0);
+            Assert.NotNull(syn);
+            byte[] synPacket = syn.Value.Packet;
+            ushort clientPort = TcpSegments.SourcePort(synPacket);
+            const uint ServerSequence = 7_000_000;
+            byte[] synAck = TcpSegments.Build(s_remotePod, Port, OverlayAddresses.LeaseAddress, clientPort, ServerSequence,
+                TcpSegments.Sequence(synPacket) + 1, TcpSegments.Syn | TcpSegments.Ack, [], Mss);
+            Assert.Equal(1, tun.Write(TunReads.Single(synAck, OffloadInfo.None, BigSlot)));
+            Assert.True(connect.Wait(TimeSpan.FromSeconds(10)), "the client never saw the handshake complete");
+
+            byte[] data = Payloads.Create(60_000, 9);
+            Task<int> sending = client.SendAsync(data, SocketFlags.None);
+            var superpacket = TunReads.Find(tun, batch, p => IsTcpTo(p, Port) && TcpSegments.Payload(p).Length > 0);
+
+            Assert.NotNull(superpacket);
+            (byte[] packet, OffloadInfo offload) = superpacket.Value;
+            Assert.Equal(GsoType.TcpV4, offload.GsoType);
+            Assert.Equal(Mss, offload.GsoSize);
+            Assert.True(packet.Length > OverlayAddresses.Mtu, $"a {packet.Length}-byte read is no superpacket");
+            Assert.Equal(OffloadFlags.NeedsChecksum, offload.Flags);
+            Assert.Equal(20, offload.ChecksumStart);
+            Assert.Equal(16, offload.ChecksumOffset);
+            Assert.Equal(packet.Length, UdpPacket.TotalLength(packet));
+            Assert.Equal(data.AsSpan(0, packet.Length - TcpSegments.HeadersLength(packet)).ToArray(), TcpSegments.Payload(packet).ToArray());
+            client.Close();
+            _ = sending.ContinueWith(static t => t.Exception, TaskScheduler.Default);
+        });
+    }
+
+    [PrivilegedFact]
+    public void A_hand_built_tcp_superpacket_written_into_the_tun_reaches_the_listening_socket_as_a_stream()
+    {
+        using TestNamespace ns = TestNamespace.Create("tso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using var shutdown = new ShutdownSignal();
+            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
+            using var netlink = new RouteNetlink();
+            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
+            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            var batch = new PacketBatch(8, BigSlot);
+            const ushort ServerPort = 7000;
+            const ushort ClientPort = 40000;
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Parse(Ipv4.Format(OverlayAddresses.LeaseAddress)), ServerPort));
+            listener.Listen();
+            Task<Socket> accept = listener.AcceptAsync();
+
+            const uint ClientSequence = 5000;
+            byte[] synIn = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence, 0, TcpSegments.Syn, [], Mss);
+            Assert.Equal(1, tun.Write(TunReads.Single(synIn, OffloadInfo.None, BigSlot)));
+            var synAck = TunReads.Find(tun, batch, p => TcpSegments.IsIpv4Tcp(p) && TcpSegments.DestinationPort(p) == ClientPort);
+            Assert.NotNull(synAck);
+            uint serverNext = TcpSegments.Sequence(synAck.Value.Packet) + 1;
+            byte[] ack = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence + 1, serverNext, TcpSegments.Ack, []);
+            Assert.Equal(1, tun.Write(TunReads.Single(ack, OffloadInfo.None, BigSlot)));
+            Assert.True(accept.Wait(TimeSpan.FromSeconds(10)), "the listener never accepted");
+            using Socket server = accept.Result;
+
+            // Eight 1000-byte segments as one packet: the kernel checks and splits it as if GRO had built it.
+            byte[] data = Payloads.Create(8000, 4);
+            byte[] superpacket = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence + 1, serverNext,
+                TcpSegments.Ack | TcpSegments.Psh, data, partialChecksum: true);
+            var offload = new OffloadInfo
+            {
+                Flags = OffloadFlags.NeedsChecksum,
+                GsoType = GsoType.TcpV4,
+                HeaderLength = 40,
+                GsoSize = 1000,
+                ChecksumStart = 20,
+                ChecksumOffset = 16,
+            };
+            Assert.Equal(1, tun.Write(TunReads.Single(superpacket, offload, BigSlot)));
+            Assert.Equal(0, tun.WriteFailures);
+
+            server.ReceiveTimeout = 10_000;
+            byte[] received = new byte[data.Length];
+            int total = 0;
+            while (total < received.Length)
+            {
+                int got = server.Receive(received, total, received.Length - total, SocketFlags.None);
+                Assert.True(got > 0, "the connection closed early");
+                total += got;
+            }
+            Assert.Equal(data, received);
+        });
+    }
+
+    [PrivilegedFact]
+    public void A_udp_gso_send_into_the_overlay_is_read_as_one_udp_superpacket_when_uso_is_on()
+    {
+        using TestNamespace ns = TestNamespace.Create("uso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using var shutdown = new ShutdownSignal();
+            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
+            using var netlink = new RouteNetlink();
+            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
+            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            int[] sizes = [.. Enumerable.Repeat(1000, 10)];
+            byte[] expected = SendGsoRun(shutdown, sizes);
+            var batch = new PacketBatch(8, BigSlot);
+
+            var packets = TunReads.Collect(tun, batch, p => IsUdpToRemotePod(p), tun.UsoEnabled ? 1 : sizes.Length);
+
+            if (tun.UsoEnabled)
+            {
+                (byte[] packet, OffloadInfo offload) = Assert.Single(packets);
+                Assert.Equal(GsoType.UdpL4, offload.GsoType);
+                Assert.Equal(1000, offload.GsoSize);
+                Assert.Equal(OffloadFlags.NeedsChecksum, offload.Flags);
+                Assert.Equal(20, offload.ChecksumStart);
+                Assert.Equal(6, offload.ChecksumOffset);
+                Assert.Equal(28 + expected.Length, packet.Length);
+                Assert.Equal(expected, UdpPacket.Payload(packet).ToArray());
+            }
+            else
+            {
+                AssertSegmentedByTheKernel(packets, sizes, expected);
+            }
+        });
+    }
+
+    [PrivilegedFact]
+    public void Without_uso_the_kernel_segments_udp_before_the_tun()
+    {
+        using TestNamespace ns = TestNamespace.Create("uso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using var shutdown = new ShutdownSignal();
+            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
+            using var netlink = new RouteNetlink();
+            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload with { Uso = false });
+            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            int[] sizes = [.. Enumerable.Repeat(1000, 10)];
+            byte[] expected = SendGsoRun(shutdown, sizes);
+
+            var packets = TunReads.Collect(tun, new PacketBatch(16, BigSlot), p => IsUdpToRemotePod(p), sizes.Length);
+
+            AssertSegmentedByTheKernel(packets, sizes, expected);
+        });
+    }
+
+    [PrivilegedFact]
+    public void Offload_reads_and_writes_allocate_nothing()
+    {
+        using TestNamespace ns = TestNamespace.Create("tso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            const int Packets = 8;
+            using var shutdown = new ShutdownSignal();
+            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(30));
+            using var netlink = new RouteNetlink();
+            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
+            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, Packets, shutdown, new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
+            // Out through the TUN: datagrams to the remote pod. In through the TUN: packets from it to the socket.
+            PacketBatch toPod = Datagrams.BatchOf(2048, [.. Enumerable.Repeat(300, Packets)], new PeerEndpoint(s_remotePod, 5000));
+            var intoTun = new PacketBatch(Packets, 2048);
+            for (int i = 0; i < Packets; i++)
+            {
+                byte[] packet = UdpPacket.Build(s_remotePod, 5000, OverlayAddresses.LeaseAddress, socket.LocalPort, Payloads.Create(300, i));
+                packet.CopyTo(intoTun.Slot(i));
+                intoTun.Length(i) = packet.Length;
+            }
+            intoTun.Count = Packets;
+            var fromTun = new PacketBatch(Packets, BigSlot);
+            var atSocket = new PacketBatch(Packets, 2048);
+
+            int warmUp = RoundTrips(tun, socket, toPod, fromTun, intoTun, atSocket, rounds: 100);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int measured = RoundTrips(tun, socket, toPod, fromTun, intoTun, atSocket, rounds: 200);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Equal(100, warmUp);
+            Assert.Equal(200, measured);
+            Assert.Equal(0, allocated);
+            Assert.False(watchdog.Fired);
+        });
+    }
+
+    /// <summary>Rounds in which every packet went out through the TUN and every packet came in through it.</summary>
+    private static int RoundTrips(TunDevice tun, UdpBatchSocket socket, PacketBatch toPod, PacketBatch fromTun, PacketBatch intoTun, PacketBatch atSocket, int rounds)
+    {
+        int complete = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            int expected = socket.Send(toPod);
+            int read = 0;
+            for (int reads = 0; read < expected && reads < 100 && tun.Read(fromTun); reads++)
+            {
+                for (int i = 0; i < fromTun.Count; i++)
+                {
+                    if (IsUdpToRemotePod(fromTun.Packet(i)))
+                    {
+                        read++;
+                    }
+                }
+            }
+            int written = tun.Write(intoTun);
+            int received = 0;
+            while (received < written && socket.Receive(atSocket))
+            {
+                received += atSocket.Count;
+            }
+            if (expected == toPod.Count && read == expected && written == intoTun.Count && received == written)
+            {
+                complete++;
+            }
+        }
+        return complete;
+    }
+
+    /// <summary>Sends one GSO run from the lease address to the remote pod; returns the concatenated payloads.</summary>
+    private static byte[] SendGsoRun(ShutdownSignal shutdown, int[] sizes)
+    {
+        using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, 16, shutdown, new UdpSocketOptions { Gso = true });
+        Assert.Equal(sizes.Length, socket.Send(Datagrams.BatchOf(2048, sizes, new PeerEndpoint(s_remotePod, 5000))));
+        Assert.Equal(1, socket.GsoRuns);
+        return [.. Enumerable.Range(0, sizes.Length).SelectMany(i => Payloads.Create(sizes[i], i))];
+    }
+
+    private static void AssertSegmentedByTheKernel(List<(byte[] Packet, OffloadInfo Offload)> packets, int[] sizes, byte[] expected)
+    {
+        Assert.Equal(sizes.Length, packets.Count);
+        Assert.All(packets, p => Assert.Equal(GsoType.None, p.Offload.GsoType));
+        Assert.Equal(expected, packets.SelectMany(p => UdpPacket.Payload(p.Packet).ToArray()).ToArray());
+    }
+
+    private static bool IsUdpToRemotePod(ReadOnlySpan<byte> packet) => UdpPacket.IsIpv4Udp(packet) && UdpPacket.Destination(packet) == s_remotePod;
+
+    private static bool IsTcpTo(byte[] packet, ushort port) =>
+        TcpSegments.IsIpv4Tcp(packet) && UdpPacket.Destination(packet) == s_remotePod && TcpSegments.DestinationPort(packet) == port;
+}
