@@ -9,8 +9,6 @@ using Overlay.Daemon.Options;
 using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
 using Overlay.Linux;
-using Overlay.Linux.Tun;
-using Overlay.Linux.Udp;
 using Overlay.Linux.Netlink;
 
 namespace Overlay.Daemon.Hosting;
@@ -60,39 +58,31 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         Lease lease = await AcquireLeaseAsync(controlPlane, config, stop).ConfigureAwait(false);
 
         int mtu = external.Interface.Mtu - EncapsulationOverhead;
-        using var shutdown = new ShutdownSignal();
-        using TunDevice tun = TunDevice.Create(DeviceTemplate, shutdown);
+        using ForwardingPlane plane = ForwardingPlane.CreateDevice(DeviceTemplate, options, _logger);
         using var netlink = new RouteNetlink();
-        int tunIndex = netlink.GetLinkIndex(tun.Name);
+        int tunIndex = netlink.GetLinkIndex(plane.DeviceName);
         netlink.SetLinkMtu(tunIndex, mtu);
         netlink.SetTxQueueLength(tunIndex, options.TunTxQueueLength);
         netlink.AddAddress(tunIndex, lease.Subnet.Network, 32);
         netlink.SetLinkUp(tunIndex);
         netlink.AddRoute(config.Network, tunIndex);
-        TryAcceptLocal(tun.Name);
-        _logger.DeviceReady(tun.Name, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
+        TryAcceptLocal(plane.DeviceName);
+        _logger.DeviceReady(plane.DeviceName, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
-        using UdpBatchSocket udp = UdpBatchSocket.Open(external.InterfaceAddress, (ushort)config.BackendPort, options.BatchSize, shutdown,
-            options.UdpBufferBytes, options.UdpBufferBytes);
+        var router = new OutboundProcessor(routes, lease.Subnet.Network);
+        var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        plane.Start(external.InterfaceAddress, (ushort)config.BackendPort, mtu, router, options, (_, fault) => faulted.TrySetResult(fault), _logger);
 
         WriteSubnetFile(config, lease, mtu);
 
-        var counters = new ForwardingCounters();
-        var router = new OutboundProcessor(routes, lease.Subnet.Network);
-        var outbound = new OutboundLoop(tun, udp, router, counters, options.BatchSize, mtu);
-        var inbound = new InboundLoop(udp, tun, counters, options.BatchSize, mtu);
-        var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reactor = new Reactor([outbound, inbound], (_, fault) => faulted.TrySetResult(fault));
-
         controlPlane.LeaseChanged += changed =>
         {
-            _logger.LeaseChanged(changed.Subnet.ToString(), tun.Name);
+            _logger.LeaseChanged(changed.Subnet.ToString(), plane.DeviceName);
             netlink.AddAddress(tunIndex, changed.Subnet.Network, 32);
             router.LocalAddress = changed.Subnet.Network;
         };
 
-        reactor.Start();
-        _logger.Forwarding(tun.Name, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
+        _logger.Forwarding(plane.DeviceName, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
         health?.MarkReady();
         SystemdNotify.Ready();
 
@@ -117,8 +107,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         }
         _logger.Stopping(reason);
         await controlStop.CancelAsync().ConfigureAwait(false);
-        shutdown.Signal();
-        reactor.Stop(TimeSpan.FromSeconds(5));
+        plane.Stop();
         try
         {
             await control.ConfigureAwait(false);
@@ -127,7 +116,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         {
             // Cancelled on purpose, or already reported above.
         }
-        _logger.Counters(counters.Snapshot().ToString());
+        _logger.Counters(plane.Counters.Snapshot().ToString());
         _logger.Stopped();
         return exitCode;
     }

@@ -48,6 +48,12 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.AcceptLocalFailed, LogLevel.Warning, "could not set accept_local on {Device} ({Reason}): local senders will not see ICMP net-unreachable replies; forwarding is unaffected")]
     public static partial void AcceptLocalFailed(this ILogger logger, string device, string reason);
 
+    [LoggerMessage(EventIds.OffloadUnavailable, LogLevel.Warning, "TUN offloads refused by the kernel, forwarding one packet per syscall: {Reason}")]
+    public static partial void OffloadUnavailable(this ILogger logger, string reason);
+
+    [LoggerMessage(EventIds.DataPlaneMode, LogLevel.Information, "data plane: {Queues} queue(s), offload {Offload}, UDP GSO {Gso}, UDP GRO {Gro}, socket buffers rcv {ReceiveBuffer} snd {SendBuffer}")]
+    public static partial void DataPlaneMode(this ILogger logger, int queues, string offload, string gso, string gro, int receiveBuffer, int sendBuffer);
+
     [LoggerMessage(EventIds.LeaseChanged, LogLevel.Warning, "lease moved to subnet {Subnet}: re-addressing {Device}")]
     public static partial void LeaseChanged(this ILogger logger, string subnet, string device);
 

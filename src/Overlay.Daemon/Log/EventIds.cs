@@ -21,4 +21,6 @@ internal static class EventIds
     public const int Counters = 16;
     public const int ControlPlaneFault = 17;
     public const int AcceptLocalFailed = 18;
+    public const int OffloadUnavailable = 19;
+    public const int DataPlaneMode = 20;
 }

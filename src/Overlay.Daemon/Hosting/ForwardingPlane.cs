@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Logging;
+using Overlay.Daemon.Log;
+using Overlay.Daemon.Options;
+using Overlay.DataPlane.Forwarding;
+using Overlay.DataPlane.Offload;
+using Overlay.Linux;
+using Overlay.Linux.Tun;
+using Overlay.Linux.Udp;
+
+namespace Overlay.Daemon.Hosting;
+
+/// <summary>
+/// The TUN device, one UDP socket per TUN queue, and two forwarding loops per queue (TUN to UDP, UDP to TUN) on
+/// dedicated threads. With offloads, TCP crosses the TUN as 64 KiB superpackets that are cut into MTU-sized packets
+/// before UDP (and leave as GSO runs) and merged again after UDP GRO; on the wire every datagram is still one plain
+/// IPv4 packet, as flannel sends. Falls back to the plain path when the kernel refuses the offloads.
+/// </summary>
+/// <remarks>Order matters on the way down: signal, join the threads, then close fds and free buffers.</remarks>
+internal sealed class ForwardingPlane : IDisposable
+{
+    /// <summary>Superpackets read from the TUN per batch: up to 16 x 64 KiB waiting to be cut.</summary>
+    private const int SuperpacketsPerRead = 16;
+
+    private readonly ShutdownSignal _shutdown;
+    private readonly TunDevice _tun;
+    private readonly List<UdpBatchSocket> _sockets = [];
+    private Reactor? _reactor;
+
+    private ForwardingPlane(ShutdownSignal shutdown, TunDevice tun)
+    {
+        _shutdown = shutdown;
+        _tun = tun;
+    }
+
+    public string DeviceName => _tun.Name;
+
+    public TunDevice Device => _tun;
+
+    public IReadOnlyList<UdpBatchSocket> Sockets => _sockets;
+
+    public ForwardingCounters Counters { get; } = new();
+
+    /// <summary>Creates the TUN device: offloaded when asked and the kernel allows it, with the configured queues.</summary>
+    public static ForwardingPlane CreateDevice(string nameTemplate, DaemonOptions options, ILogger logger)
+    {
+        var shutdown = new ShutdownSignal();
+        try
+        {
+            return new ForwardingPlane(shutdown, CreateTun(nameTemplate, options, shutdown, logger));
+        }
+        catch
+        {
+            shutdown.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens one UDP socket per queue on the interface address and starts the forwarding threads.</summary>
+    public void Start(uint bindAddress, ushort port, int mtu, OutboundProcessor router, DaemonOptions options,
+        Action<IForwardingLoop, Exception> onFault, ILogger logger)
+    {
+        bool offload = _tun.OffloadEnabled;
+        int segmentsPerBatch = Math.Max(options.BatchSize, 128);
+        var loops = new List<IForwardingLoop>();
+        foreach (TunQueue queue in _tun.Queues)
+        {
+            var socketOptions = new UdpSocketOptions
+            {
+                Gso = offload,
+                Gro = offload,
+                ReusePort = _tun.Queues.Count > 1,
+                ReceiveBufferBytes = options.UdpBufferBytes,
+                SendBufferBytes = options.UdpBufferBytes,
+            };
+            UdpBatchSocket socket = UdpBatchSocket.Open(bindAddress, port, offload ? segmentsPerBatch : options.BatchSize, _shutdown, socketOptions);
+            _sockets.Add(socket);
+            if (offload)
+            {
+                loops.Add(new SegmentingOutboundLoop(queue, socket, router, Counters, SuperpacketsPerRead, segmentsPerBatch, mtu, $"tun-to-udp-{queue.Index}"));
+                loops.Add(new CoalescingInboundLoop(socket, queue, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
+            }
+            else
+            {
+                loops.Add(new OutboundLoop(queue, socket, router, Counters, options.BatchSize, mtu, $"tun-to-udp-{queue.Index}"));
+                loops.Add(new InboundLoop(socket, queue, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
+            }
+        }
+        UdpBatchSocket first = _sockets[0];
+        logger.DataPlaneMode(_tun.Queues.Count, offload ? $"TUN {_tun.OffloadFlagsEnabled}" : "off",
+            first.GsoEnabled ? "on" : $"off{Reason(first.GsoDisabledReason)}",
+            first.GroEnabled ? "on" : $"off{Reason(first.GroUnavailableReason)}",
+            first.ReceiveBufferBytes, first.SendBufferBytes);
+        _reactor = new Reactor(loops, onFault);
+        _reactor.Start();
+    }
+
+    /// <summary>Wakes every blocked loop and waits for the threads; the fds stay open until <see cref="Dispose"/>.</summary>
+    public void Stop()
+    {
+        _shutdown.Signal();
+        _reactor?.Stop(TimeSpan.FromSeconds(5));
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        foreach (UdpBatchSocket socket in _sockets)
+        {
+            socket.Dispose();
+        }
+        _tun.Dispose();
+        _shutdown.Dispose();
+    }
+
+    private static TunDevice CreateTun(string nameTemplate, DaemonOptions options, ShutdownSignal shutdown, ILogger logger)
+    {
+        if (options.Offload)
+        {
+            try
+            {
+                return TunDevice.Create(nameTemplate, shutdown, new TunOptions { Offload = true, Queues = options.Queues });
+            }
+            catch (SystemCallException e)
+            {
+                logger.OffloadUnavailable(e.Message);
+            }
+        }
+        return TunDevice.Create(nameTemplate, shutdown, new TunOptions { Queues = options.Queues });
+    }
+
+    private static string Reason(string? reason) => reason is null ? "" : $" ({reason})";
+}
