@@ -107,6 +107,22 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
     }
 
     [PrivilegedFact]
+    public void Metrics_are_served_in_prometheus_text_on_the_health_port()
+    {
+        Assert.Equal(0, Lab.PingUntilReply(0, fixture.SecondTun, TimeSpan.FromSeconds(10)).ExitCode);
+        string metrics = HttpGet(0, 8471, "/metrics");
+        Assert.StartsWith("HTTP/1.1 200", metrics);
+        foreach (string name in (string[])["overlay_udp_sent_packets", "overlay_udp_received_packets", "overlay_dropped_packets",
+            "overlay_routes", "overlay_etcd_connected", "overlay_etcd_watch_revision", "overlay_lease_expiry_seconds"])
+        {
+            Assert.Contains(name, metrics);
+        }
+        Assert.Matches(@"overlay_dropped_packets\S*\{reason=""NoRoute""\}", metrics);
+        Assert.Matches(@"overlay_etcd_connected\S* 1", metrics);
+        Assert.Matches(@"overlay_udp_sent_packets\S* [1-9]", metrics);
+    }
+
+    [PrivilegedFact]
     public void Device_and_subnet_file_look_like_flannels()
     {
         string link = Lab.Host(0).Exec("ip", "-o", "link", "show", "flannel0");

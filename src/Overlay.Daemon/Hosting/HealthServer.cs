@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Overlay.Daemon.Hosting;
 
@@ -10,7 +11,7 @@ namespace Overlay.Daemon.Hosting;
 /// flanneld's health endpoints on -healthz-ip:-healthz-port, answered to any method:
 /// <c>/healthz</c> is 200 "flanneld is running" from the start; <c>/readyz</c> is 503 "flanneld is not ready yet"
 /// until forwarding is up and subnet.env is written, then 200 "flanneld is ready". The bodies keep flanneld's words
-/// because probes and scripts written for flanneld match on them.
+/// because probes and scripts written for flanneld match on them. <c>/metrics</c> serves Prometheus text.
 /// </summary>
 internal sealed class HealthServer : IAsyncDisposable
 {
@@ -32,6 +33,8 @@ internal sealed class HealthServer : IAsyncDisposable
         app.Map("/readyz", () => server._ready
             ? Results.Text("flanneld is ready")
             : Results.Text("flanneld is not ready yet", statusCode: StatusCodes.Status503ServiceUnavailable));
+        // prometheus-net exports every System.Diagnostics.Metrics meter, including the daemon's "Overlay" meter.
+        app.MapMetrics("/metrics");
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         Log.DaemonLog.HealthServing(loggerFactory.CreateLogger<HealthServer>(), address.ToString(), port);
         return server;

@@ -5,6 +5,7 @@ using Overlay.ControlPlane.Etcd;
 using Overlay.ControlPlane.Leases;
 using Overlay.ControlPlane.SubnetEnv;
 using Overlay.Daemon.Log;
+using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Options;
 using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
@@ -82,6 +83,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
             router.LocalAddress = changed.Subnet.Network;
         };
 
+        using var metrics = new OverlayMetrics(plane, routes, controlPlane);
         _logger.Forwarding(plane.DeviceName, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
         health?.MarkReady();
         SystemdNotify.Ready();

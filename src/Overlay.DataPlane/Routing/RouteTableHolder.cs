@@ -8,12 +8,17 @@ namespace Overlay.DataPlane.Routing;
 public sealed class RouteTableHolder
 {
     private RouteTable _current = RouteTable.Empty;
+    private long _publishedAtTicks = Environment.TickCount64;
 
     public RouteTable Current => Volatile.Read(ref _current);
+
+    /// <summary>How long ago the current table was published (for metrics: a stale table means a stuck watch).</summary>
+    public TimeSpan Age => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _publishedAtTicks));
 
     public void Publish(RouteTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
         Volatile.Write(ref _current, table);
+        Volatile.Write(ref _publishedAtTicks, Environment.TickCount64);
     }
 }
