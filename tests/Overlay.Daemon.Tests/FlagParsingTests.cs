@@ -20,6 +20,7 @@ public class FlagParsingTests
         Assert.Empty(options.Interfaces);
         Assert.Null(options.PublicIp);
         Assert.True(options.Offload);
+        Assert.True(options.SourceCheck);
         Assert.InRange(options.Queues, 1, 8);
         Assert.Equal(64, options.BatchSize);
     }
@@ -27,6 +28,7 @@ public class FlagParsingTests
     [Fact]
     public void Data_plane_knobs_parse()
     {
+        Assert.False(Parse("-source-check=false").SourceCheck);
         DaemonOptions options = Parse("-offload=false", "-queues=3", "-batch-size=128", "-udp-buffer-bytes=1048576", "-tun-txqueuelen=5000");
         Assert.False(options.Offload);
         Assert.Equal(3, options.Queues);

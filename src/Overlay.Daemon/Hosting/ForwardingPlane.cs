@@ -56,7 +56,7 @@ internal sealed class ForwardingPlane : IDisposable
     }
 
     /// <summary>Opens one UDP socket per queue on the interface address and starts the forwarding threads.</summary>
-    public void Start(uint bindAddress, ushort port, int mtu, OutboundProcessor router, DaemonOptions options,
+    public void Start(uint bindAddress, ushort port, int mtu, OutboundProcessor router, InboundProcessor receiver, DaemonOptions options,
         Action<IForwardingLoop, Exception> onFault, ILogger logger)
     {
         bool offload = _tun.OffloadEnabled;
@@ -77,12 +77,12 @@ internal sealed class ForwardingPlane : IDisposable
             if (offload)
             {
                 loops.Add(new SegmentingOutboundLoop(queue, socket, router, Counters, SuperpacketsPerRead, segmentsPerBatch, mtu, $"tun-to-udp-{queue.Index}"));
-                loops.Add(new CoalescingInboundLoop(socket, queue, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
+                loops.Add(new CoalescingInboundLoop(socket, queue, receiver, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
             }
             else
             {
                 loops.Add(new OutboundLoop(queue, socket, router, Counters, options.BatchSize, mtu, $"tun-to-udp-{queue.Index}"));
-                loops.Add(new InboundLoop(socket, queue, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
+                loops.Add(new InboundLoop(socket, queue, receiver, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
             }
         }
         UdpBatchSocket first = _sockets[0];

@@ -71,8 +71,9 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         _logger.DeviceReady(plane.DeviceName, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
         var router = new OutboundProcessor(routes, lease.Subnet.Network);
+        var receiver = new InboundProcessor(routes, dropUnknownSources: options.SourceCheck);
         var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        plane.Start(external.InterfaceAddress, (ushort)config.BackendPort, mtu, router, options, (_, fault) => faulted.TrySetResult(fault), _logger);
+        plane.Start(external.InterfaceAddress, (ushort)config.BackendPort, mtu, router, receiver, options, (_, fault) => faulted.TrySetResult(fault), _logger);
 
         WriteSubnetFile(config, lease, mtu);
 

@@ -24,6 +24,7 @@ internal sealed record DaemonOptions
     public int HealthzPort { get; init; }
     public int Verbosity { get; init; }
     public bool Offload { get; init; } = true;
+    public bool SourceCheck { get; init; } = true;
 
     /// <summary>Forwarding queues; 0 until resolved against the CPU count.</summary>
     public int Queues { get; init; }
@@ -137,6 +138,7 @@ internal sealed record DaemonOptions
             Verbosity = flags.Int("v", 0),
             ShowVersion = flags.Bool("version", false),
             Offload = flags.Bool("offload", true),
+            SourceCheck = flags.Bool("source-check", true),
             Queues = queues == 0 ? Math.Clamp(Environment.ProcessorCount, 1, 8) : queues,
             BatchSize = batchSize,
             UdpBufferBytes = udpBuffer,

@@ -29,4 +29,18 @@ public enum DropReason
 
     /// <summary>The TUN device did not accept the packet.</summary>
     TunWriteFailed,
+
+    /// <summary>
+    /// Offload metadata from the TUN device that does not fit the packet: an unknown GSO type, a GSO size of 0, a
+    /// transport header missing or of the wrong protocol, a fragment, no payload to cut, a checksum field outside the
+    /// packet, or segments (or a plain packet) that cannot fit the MTU-sized output. Header faults the validator
+    /// catches keep their own reasons.
+    /// </summary>
+    BadOffload,
+
+    /// <summary>
+    /// A well-formed datagram whose source address is not the public address of any peer in the current route table
+    /// (checked only when the inbound processor's source check is on).
+    /// </summary>
+    UnknownSource,
 }

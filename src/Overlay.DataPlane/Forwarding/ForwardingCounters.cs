@@ -21,6 +21,10 @@ public sealed class ForwardingCounters
     private long _tunPacketsWritten;
     private long _tunBytesWritten;
     private long _icmpRepliesGenerated;
+    private long _superpacketsSplit;
+    private long _segmentsProduced;
+    private long _superpacketsBuilt;
+    private long _segmentsCoalesced;
 
     /// <summary>Adds the tally to the totals and resets it. Call from the tally's own thread.</summary>
     public void Add(ForwardingTally tally)
@@ -35,6 +39,10 @@ public sealed class ForwardingCounters
         AddIfNonZero(ref _tunPacketsWritten, tally.TunPacketsWritten);
         AddIfNonZero(ref _tunBytesWritten, tally.TunBytesWritten);
         AddIfNonZero(ref _icmpRepliesGenerated, tally.IcmpRepliesGenerated);
+        AddIfNonZero(ref _superpacketsSplit, tally.SuperpacketsSplit);
+        AddIfNonZero(ref _segmentsProduced, tally.SegmentsProduced);
+        AddIfNonZero(ref _superpacketsBuilt, tally.SuperpacketsBuilt);
+        AddIfNonZero(ref _segmentsCoalesced, tally.SegmentsCoalesced);
         ReadOnlySpan<long> drops = tally.Drops;
         for (int i = 0; i < drops.Length; i++)
         {
@@ -53,6 +61,10 @@ public sealed class ForwardingCounters
         TunPacketsWritten: Interlocked.Read(ref _tunPacketsWritten),
         TunBytesWritten: Interlocked.Read(ref _tunBytesWritten),
         IcmpRepliesGenerated: Interlocked.Read(ref _icmpRepliesGenerated),
+        SuperpacketsSplit: Interlocked.Read(ref _superpacketsSplit),
+        SegmentsProduced: Interlocked.Read(ref _segmentsProduced),
+        SuperpacketsBuilt: Interlocked.Read(ref _superpacketsBuilt),
+        SegmentsCoalesced: Interlocked.Read(ref _segmentsCoalesced),
         DroppedTooShort: ReadDrops(DropReason.TooShort),
         DroppedNotIpv4: ReadDrops(DropReason.NotIpv4),
         DroppedBadHeaderLength: ReadDrops(DropReason.BadHeaderLength),
@@ -60,7 +72,9 @@ public sealed class ForwardingCounters
         DroppedNoRoute: ReadDrops(DropReason.NoRoute),
         DroppedTtlExpired: ReadDrops(DropReason.TtlExpired),
         DroppedSendFailed: ReadDrops(DropReason.SendFailed),
-        DroppedTunWriteFailed: ReadDrops(DropReason.TunWriteFailed));
+        DroppedTunWriteFailed: ReadDrops(DropReason.TunWriteFailed),
+        DroppedBadOffload: ReadDrops(DropReason.BadOffload),
+        DroppedUnknownSource: ReadDrops(DropReason.UnknownSource));
 
     private long ReadDrops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
 

@@ -2,7 +2,9 @@ namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
 /// The totals of <see cref="ForwardingCounters"/> at one moment: plain values for a log line or a metrics exporter.
-/// Packets on the TUN side count ICMP replies written back into the device as well as forwarded packets.
+/// Packets on the TUN side count ICMP replies written back into the device as well as forwarded packets. With TUN
+/// offloads, packet and byte totals still count plain packets, as a TUN without offloads would have carried them;
+/// the superpacket totals say how many crossed the device merged (all 0 on the plain path).
 /// </summary>
 public sealed record ForwardingSnapshot(
     long TunPacketsRead,
@@ -14,6 +16,10 @@ public sealed record ForwardingSnapshot(
     long TunPacketsWritten,
     long TunBytesWritten,
     long IcmpRepliesGenerated,
+    long SuperpacketsSplit,
+    long SegmentsProduced,
+    long SuperpacketsBuilt,
+    long SegmentsCoalesced,
     long DroppedTooShort,
     long DroppedNotIpv4,
     long DroppedBadHeaderLength,
@@ -21,11 +27,14 @@ public sealed record ForwardingSnapshot(
     long DroppedNoRoute,
     long DroppedTtlExpired,
     long DroppedSendFailed,
-    long DroppedTunWriteFailed)
+    long DroppedTunWriteFailed,
+    long DroppedBadOffload,
+    long DroppedUnknownSource)
 {
     public long TotalDropped =>
         DroppedTooShort + DroppedNotIpv4 + DroppedBadHeaderLength + DroppedTruncated +
-        DroppedNoRoute + DroppedTtlExpired + DroppedSendFailed + DroppedTunWriteFailed;
+        DroppedNoRoute + DroppedTtlExpired + DroppedSendFailed + DroppedTunWriteFailed +
+        DroppedBadOffload + DroppedUnknownSource;
 
     /// <summary>The drop total for one reason, for exporters that iterate <see cref="DropReason"/>.</summary>
     public long Dropped(DropReason reason) => reason switch
@@ -39,6 +48,8 @@ public sealed record ForwardingSnapshot(
         DropReason.TtlExpired => DroppedTtlExpired,
         DropReason.SendFailed => DroppedSendFailed,
         DropReason.TunWriteFailed => DroppedTunWriteFailed,
+        DropReason.BadOffload => DroppedBadOffload,
+        DropReason.UnknownSource => DroppedUnknownSource,
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown drop reason"),
     };
 }

@@ -27,6 +27,18 @@ public sealed class ForwardingTally
 
     public long IcmpRepliesGenerated { get; private set; }
 
+    /// <summary>Superpackets read from an offload TUN and cut into plain packets.</summary>
+    public long SuperpacketsSplit { get; private set; }
+
+    /// <summary>Plain packets those superpackets were cut into.</summary>
+    public long SegmentsProduced { get; private set; }
+
+    /// <summary>Superpackets of two or more packets merged for an offload TUN (written or refused).</summary>
+    public long SuperpacketsBuilt { get; private set; }
+
+    /// <summary>Plain packets merged into those superpackets.</summary>
+    public long SegmentsCoalesced { get; private set; }
+
     /// <summary>Drops per reason, indexed by <see cref="DropReason"/>; the <see cref="DropReason.None"/> entry stays 0.</summary>
     public ReadOnlySpan<long> Drops => _drops;
 
@@ -56,6 +68,18 @@ public sealed class ForwardingTally
 
     public void AddIcmpReply() => IcmpRepliesGenerated++;
 
+    public void AddSuperpacketsSplit(int superpackets, int segments)
+    {
+        SuperpacketsSplit += superpackets;
+        SegmentsProduced += segments;
+    }
+
+    public void AddSuperpacketsBuilt(int superpackets, int segments)
+    {
+        SuperpacketsBuilt += superpackets;
+        SegmentsCoalesced += segments;
+    }
+
     /// <summary>Counts <paramref name="packets"/> drops under <paramref name="reason"/>; <see cref="DropReason.None"/> is ignored.</summary>
     public void AddDrop(DropReason reason, int packets = 1)
     {
@@ -78,6 +102,10 @@ public sealed class ForwardingTally
         TunPacketsWritten = 0;
         TunBytesWritten = 0;
         IcmpRepliesGenerated = 0;
+        SuperpacketsSplit = 0;
+        SegmentsProduced = 0;
+        SuperpacketsBuilt = 0;
+        SegmentsCoalesced = 0;
         Array.Clear(_drops);
     }
 }

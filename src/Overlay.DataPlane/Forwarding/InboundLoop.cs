@@ -16,6 +16,7 @@ public sealed class InboundLoop : IForwardingLoop
 {
     private readonly IUdpBatchSocket _udp;
     private readonly ITunQueue _tun;
+    private readonly InboundProcessor _processor;
     private readonly ForwardingCounters _counters;
     private readonly PacketBatch _packets;
     private readonly ForwardingTally _tally = new();
@@ -23,6 +24,7 @@ public sealed class InboundLoop : IForwardingLoop
 
     /// <param name="udp">The socket datagrams are received on.</param>
     /// <param name="tun">The queue packets are written to.</param>
+    /// <param name="processor">Checks datagrams and their senders; may be shared with other inbound loops.</param>
     /// <param name="counters">Shared totals this loop adds to once per batch.</param>
     /// <param name="batchCapacity">Most datagrams moved per batch.</param>
     /// <param name="slotSize">Largest datagram accepted (the TUN MTU or more).</param>
@@ -30,6 +32,7 @@ public sealed class InboundLoop : IForwardingLoop
     public InboundLoop(
         IUdpBatchSocket udp,
         ITunQueue tun,
+        InboundProcessor processor,
         ForwardingCounters counters,
         int batchCapacity,
         int slotSize,
@@ -37,10 +40,12 @@ public sealed class InboundLoop : IForwardingLoop
     {
         ArgumentNullException.ThrowIfNull(udp);
         ArgumentNullException.ThrowIfNull(tun);
+        ArgumentNullException.ThrowIfNull(processor);
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentException.ThrowIfNullOrEmpty(name);
         _udp = udp;
         _tun = tun;
+        _processor = processor;
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);
         Name = name;
@@ -55,7 +60,7 @@ public sealed class InboundLoop : IForwardingLoop
             return false;
         }
         _tally.AddUdpReceived(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
-        InboundProcessor.Process(_packets, _tally);
+        _processor.Process(_packets, _tally);
 
         int pending = PendingPackets.Count(_packets, out _);
         if (pending > 0)

@@ -1,22 +1,60 @@
 using Overlay.DataPlane.Buffers;
 using Overlay.DataPlane.Packets;
+using Overlay.DataPlane.Routing;
 
 namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
-/// UDP → TUN, per batch: validate and trim each datagram's IPv4 packet, drop an expiring TTL, decrement the TTL.
-/// Like flannel, the destination is not checked against the local subnet and the sender is not checked at all:
-/// the kernel routes what comes out of the TUN device. Dropped slots get length 0 and are counted.
+/// UDP → TUN, per batch: validate and trim each datagram's IPv4 packet, drop it when its sender is not a known peer,
+/// drop an expiring TTL, decrement the TTL. Dropped slots get length 0 and are counted in the caller's tally.
 /// </summary>
-/// <remarks>Stateless, thread-safe and allocation-free; each thread passes its own batch and tally.</remarks>
-public static class InboundProcessor
+/// <remarks>
+/// <para>The source check is stricter than flannel, which writes whatever reaches its port into the TUN device: a
+/// datagram whose source address is not the public address of a next hop in the current route table is dropped as
+/// <see cref="DropReason.UnknownSource"/>. Only the address is compared, not the port. The check runs after the
+/// header validation, so malformed datagrams keep their own reasons whoever sent them, and before the TTL is touched.
+/// Turn it off (<see cref="DropUnknownSources"/>) where peers reach each other through NAT and arrive from addresses
+/// other than the ones they announce. Like flannel, the destination is not checked: the kernel routes what comes out
+/// of the TUN device.</para>
+/// <para>Thread-safe: one instance may serve several forwarding threads, each with its own batches and tally. The
+/// route table and the switch are read once per batch, so a batch is checked entirely by one snapshot.
+/// Allocation-free.</para>
+/// </remarks>
+public sealed class InboundProcessor
 {
+    private readonly RouteTableHolder _routes;
+    private bool _dropUnknownSources;
+
+    /// <param name="routes">Where the current route table, and so the set of known peers, is read from.</param>
+    /// <param name="dropUnknownSources">The initial value of <see cref="DropUnknownSources"/>.</param>
+    public InboundProcessor(RouteTableHolder routes, bool dropUnknownSources = true)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        _routes = routes;
+        _dropUnknownSources = dropUnknownSources;
+    }
+
+    /// <summary>
+    /// Whether datagrams from addresses that are not known peers are dropped (the default). May be changed from any
+    /// thread; each batch reads it once.
+    /// </summary>
+    public bool DropUnknownSources
+    {
+        get => Volatile.Read(ref _dropUnknownSources);
+        set => Volatile.Write(ref _dropUnknownSources, value);
+    }
+
     /// <summary>Processes slots <c>0..packets.Count-1</c> in place; on return each is ready for the TUN or has length 0.</summary>
-    public static void Process(PacketBatch packets, ForwardingTally tally)
+    /// <param name="packets">Datagrams as received, each slot's endpoint its sender.</param>
+    /// <param name="tally">The calling thread's tally: receives the drops.</param>
+    public void Process(PacketBatch packets, ForwardingTally tally)
     {
         ArgumentNullException.ThrowIfNull(packets);
         ArgumentNullException.ThrowIfNull(tally);
+        // Null when every source is accepted, so the loop below tests one reference per datagram.
+        RouteTable? knownPeers = DropUnknownSources ? _routes.Current : null;
         Span<int> lengths = packets.Lengths;
+        ReadOnlySpan<PeerEndpoint> senders = packets.Endpoints;
         int count = Math.Min(packets.Count, packets.Capacity);
         int slotSize = packets.SlotSize;
         for (int i = 0; i < count; i++)
@@ -34,6 +72,12 @@ public static class InboundProcessor
             {
                 lengths[i] = 0;
                 tally.AddDrop(reason);
+                continue;
+            }
+            if (knownPeers is not null && !knownPeers.IsKnownPeer(senders[i].Address))
+            {
+                lengths[i] = 0;
+                tally.AddDrop(DropReason.UnknownSource);
                 continue;
             }
             if (!TtlDecrement.TryApply(packet))

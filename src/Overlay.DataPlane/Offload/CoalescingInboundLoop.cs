@@ -14,7 +14,8 @@ namespace Overlay.DataPlane.Offload;
 /// <para>The tally counts plain packets, as a TUN without offloads would have taken them: a superpacket written counts
 /// as the packets merged into it, with their bytes, so packets received = written + dropped as for
 /// <see cref="InboundLoop"/>. A superpacket the TUN refused counts each of its packets as
-/// <see cref="DropReason.TunWriteFailed"/>. Superpackets themselves are counted by this loop's own properties.</para>
+/// <see cref="DropReason.TunWriteFailed"/>. Superpackets and the packets merged into them are counted in the tally's
+/// superpacket totals, and in this loop's own properties.</para>
 /// <para>Owns its batches and coalescer, allocated here once (the output batch holds <c>batchCapacity</c> slots of
 /// <see cref="OffloadLimits.MaximumPacketLength"/> bytes, as nothing may merge); the steady state allocates nothing.
 /// Single-threaded: one thread runs <see cref="PumpOnce"/> or <see cref="Run"/>; the counter properties may be read
@@ -24,6 +25,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
 {
     private readonly IUdpBatchSocket _udp;
     private readonly ITunQueue _tun;
+    private readonly InboundProcessor _processor;
     private readonly ForwardingCounters _counters;
     private readonly PacketBatch _packets;
     private readonly PacketBatch _superpackets;
@@ -35,6 +37,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
 
     /// <param name="udp">The socket datagrams are received on.</param>
     /// <param name="tun">The offload queue packets and superpackets are written to.</param>
+    /// <param name="processor">Checks datagrams and their senders; may be shared with other inbound loops.</param>
     /// <param name="counters">Shared totals this loop adds to once per batch.</param>
     /// <param name="batchCapacity">Most datagrams moved per batch.</param>
     /// <param name="slotSize">Largest datagram accepted (the TUN MTU or more).</param>
@@ -42,6 +45,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
     public CoalescingInboundLoop(
         IUdpBatchSocket udp,
         ITunQueue tun,
+        InboundProcessor processor,
         ForwardingCounters counters,
         int batchCapacity,
         int slotSize,
@@ -49,11 +53,13 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
     {
         ArgumentNullException.ThrowIfNull(udp);
         ArgumentNullException.ThrowIfNull(tun);
+        ArgumentNullException.ThrowIfNull(processor);
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(slotSize, OffloadLimits.MaximumPacketLength);
         _udp = udp;
         _tun = tun;
+        _processor = processor;
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);
         _superpackets = new PacketBatch(batchCapacity, OffloadLimits.MaximumPacketLength);
@@ -76,7 +82,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
             return false;
         }
         _tally.AddUdpReceived(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
-        InboundProcessor.Process(_packets, _tally);
+        _processor.Process(_packets, _tally);
         CoalescingResult result = _coalescer.Coalesce(_packets, _superpackets);
 
         int pending = _superpackets.Count;
@@ -104,6 +110,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
             _tally.AddDrop(DropReason.TunWriteFailed, packetsRefused);
         }
 
+        _tally.AddSuperpacketsBuilt(result.Superpackets, result.MergedPackets);
         Volatile.Write(ref _superpacketsBuilt, _superpacketsBuilt + result.Superpackets);
         Volatile.Write(ref _segmentsCoalesced, _segmentsCoalesced + result.MergedPackets);
         _counters.Add(_tally);

@@ -14,7 +14,8 @@ namespace Overlay.DataPlane.Offload;
 /// <remarks>
 /// <para>The tally counts plain packets, as a TUN without offloads would have read them: each segment (and each
 /// superpacket the segmenter dropped) is one packet read, so packets read = sent + dropped as for
-/// <see cref="OutboundLoop"/>. Superpackets themselves are counted by this loop's own properties.</para>
+/// <see cref="OutboundLoop"/>. Superpackets and the segments cut from them are counted in the tally's superpacket
+/// totals, and in this loop's own properties.</para>
 /// <para>Each superpacket's segments stay consecutive in the send batch, all to one endpoint and all but the last of
 /// one length, which is what lets the socket send them with one UDP_SEGMENT message.</para>
 /// <para>Owns its three batches, allocated here once; the steady state allocates nothing. Single-threaded: one thread
@@ -104,6 +105,7 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
             next += progress.Consumed;
             split += progress.Split;
             produced += progress.SplitSegments;
+            _tally.AddSuperpacketsSplit(progress.Split, progress.SplitSegments);
             _tally.AddTunRead(progress.Appended + progress.Dropped, PendingPackets.TotalBytes(_segments) + progress.DroppedBytes);
             Forward();
         }

@@ -16,17 +16,17 @@ public static partial class SuperpacketSegmenter
         int ipHeaderLength = (packet[0] & 0x0F) * 4;
         if (!IsWholeDatagram(packet, Ipv4Header.ProtocolTcp) || ipHeaderLength + TcpLayout.MinimumHeaderLength > packet.Length)
         {
-            return OffloadDrops.Malformed;
+            return DropReason.BadOffload;
         }
         int tcpHeaderLength = TcpLayout.HeaderLength(packet[ipHeaderLength..]);
         int headerLength = ipHeaderLength + tcpHeaderLength;
         if (tcpHeaderLength < TcpLayout.MinimumHeaderLength || headerLength > packet.Length)
         {
-            return OffloadDrops.Malformed;
+            return DropReason.BadOffload;
         }
         if (!TryPlan(packet.Length - headerLength, headerLength, gsoSize, segments, out int count, out noRoom))
         {
-            return noRoom ? DropReason.None : OffloadDrops.Malformed;
+            return noRoom ? DropReason.None : DropReason.BadOffload;
         }
 
         ushort firstId = BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]);
@@ -60,11 +60,11 @@ public static partial class SuperpacketSegmenter
         int headerLength = ipHeaderLength + UdpLayout.HeaderLength;
         if (!IsWholeDatagram(packet, Ipv4Header.ProtocolUdp) || headerLength > packet.Length)
         {
-            return OffloadDrops.Malformed;
+            return DropReason.BadOffload;
         }
         if (!TryPlan(packet.Length - headerLength, headerLength, gsoSize, segments, out int count, out noRoom))
         {
-            return noRoom ? DropReason.None : OffloadDrops.Malformed;
+            return noRoom ? DropReason.None : DropReason.BadOffload;
         }
 
         ushort firstId = BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]);

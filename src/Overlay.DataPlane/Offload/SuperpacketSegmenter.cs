@@ -20,8 +20,9 @@ namespace Overlay.DataPlane.Offload;
 /// <item>TcpV6 and anything whose version is not 4: dropped as <see cref="DropReason.NotIpv4"/> (plain packets by the
 /// forwarder's validation, like every other header fault).</item>
 /// </list>
-/// Superpackets whose metadata lies about the packet are dropped and counted, never thrown on. Stateless,
-/// thread-safe and allocation-free.
+/// Superpackets whose metadata lies about the packet are dropped and counted as <see cref="DropReason.BadOffload"/>
+/// (header faults the validator catches keep their own reasons), never thrown on. Stateless, thread-safe and
+/// allocation-free.
 /// </remarks>
 public static partial class SuperpacketSegmenter
 {
@@ -109,7 +110,7 @@ public static partial class SuperpacketSegmenter
         }
         if (gsoType is not (GsoType.TcpV4 or GsoType.UdpL4) || (ecn && gsoType != GsoType.TcpV4))
         {
-            return packet.Length > 0 && packet[0] >> 4 != 4 ? DropReason.NotIpv4 : OffloadDrops.Malformed;
+            return packet.Length > 0 && packet[0] >> 4 != 4 ? DropReason.NotIpv4 : DropReason.BadOffload;
         }
 
         DropReason reason = PacketValidator.Validate(packet, out int packetLength);
@@ -128,11 +129,11 @@ public static partial class SuperpacketSegmenter
         if (packet.Length > segments.SlotSize)
         {
             noRoom = false;
-            return OffloadDrops.Malformed;
+            return DropReason.BadOffload;
         }
         if (!TryReserve(segments, 1, out noRoom))
         {
-            return noRoom ? DropReason.None : OffloadDrops.Malformed;
+            return noRoom ? DropReason.None : DropReason.BadOffload;
         }
         int index = segments.Count++;
         packet.CopyTo(segments.Slot(index));
@@ -158,7 +159,7 @@ public static partial class SuperpacketSegmenter
         int field = start + offload.ChecksumOffset;
         if (start < (packet[0] & 0x0F) * 4 || field + 2 > packet.Length)
         {
-            return OffloadDrops.Malformed;
+            return DropReason.BadOffload;
         }
         reason = CopyPlain(packet, segments, out noRoom);
         if (reason != DropReason.None || noRoom)

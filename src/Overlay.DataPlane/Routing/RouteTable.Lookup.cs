@@ -15,17 +15,20 @@ public sealed partial class RouteTable
     private readonly Route[] _routes;
     private readonly DensePrefixIndex? _dense;
     private readonly HashedPrefixIndex[] _byLengthLongestFirst;
+    private readonly PeerAddressSet _peers;
 
     private RouteTable(Route[] routes, DensePrefixIndex? dense, HashedPrefixIndex[] byLengthLongestFirst)
     {
         _routes = routes;
         _dense = dense;
         _byLengthLongestFirst = byLengthLongestFirst;
+        _peers = new PeerAddressSet(routes);
     }
 
     /// <summary>
     /// Builds a table. When two routes name the same subnet, the later one wins. Overlapping subnets of different
-    /// lengths are allowed; lookups pick the longest match.
+    /// lengths are allowed; lookups pick the longest match. The next hops of the routes kept are the table's known
+    /// peers (<see cref="IsKnownPeer"/>).
     /// </summary>
     public static RouteTable Create(IEnumerable<Route> routes)
     {
@@ -68,6 +71,12 @@ public sealed partial class RouteTable
         nextHop = default;
         return false;
     }
+
+    /// <summary>
+    /// True when <paramref name="address"/> (host byte order) is the public address of a next hop in this table, on
+    /// any port: the inbound source check. Lock-free and allocation-free; safe from any number of threads.
+    /// </summary>
+    public bool IsKnownPeer(uint address) => _peers.Contains(address);
 
     /// <summary>True when lookups go through the computed array index rather than the per-length hash tables.</summary>
     internal bool UsesDenseIndex => _dense is not null;

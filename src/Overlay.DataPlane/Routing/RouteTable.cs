@@ -11,4 +11,7 @@ public sealed partial class RouteTable
     public IReadOnlyList<Route> Routes => _routes;
 
     public int Count => _routes.Length;
+
+    /// <summary>How many distinct peer addresses the next hops name (several leases may share one host).</summary>
+    public int PeerCount => _peers.Count;
 }

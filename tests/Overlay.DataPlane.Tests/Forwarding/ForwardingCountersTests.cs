@@ -14,6 +14,8 @@ public sealed class ForwardingCountersTests
         tally.AddUdpReceived(4, 400);
         tally.AddTunWritten(5, 500);
         tally.AddIcmpReply();
+        tally.AddSuperpacketsSplit(6, 60);
+        tally.AddSuperpacketsBuilt(7, 70);
         tally.AddDrop(DropReason.NoRoute);
         tally.AddDrop(DropReason.SendFailed, 2);
 
@@ -25,10 +27,14 @@ public sealed class ForwardingCountersTests
             (snapshot.TunPacketsRead, snapshot.TunBytesRead, snapshot.UdpPacketsSent, snapshot.UdpBytesSent,
              snapshot.UdpPacketsReceived, snapshot.UdpBytesReceived, snapshot.TunPacketsWritten, snapshot.TunBytesWritten,
              snapshot.IcmpRepliesGenerated));
+        Assert.Equal(
+            (6L, 60L, 7L, 70L),
+            (snapshot.SuperpacketsSplit, snapshot.SegmentsProduced, snapshot.SuperpacketsBuilt, snapshot.SegmentsCoalesced));
         Assert.Equal(1, snapshot.DroppedNoRoute);
         Assert.Equal(2, snapshot.DroppedSendFailed);
         Assert.Equal(3, snapshot.TotalDropped);
         Assert.Equal(0, tally.TunPacketsRead + tally.UdpBytesSent + tally.IcmpRepliesGenerated + tally.DropsFor(DropReason.NoRoute));
+        Assert.Equal(0, tally.SuperpacketsSplit + tally.SegmentsProduced + tally.SuperpacketsBuilt + tally.SegmentsCoalesced);
     }
 
     [Fact]

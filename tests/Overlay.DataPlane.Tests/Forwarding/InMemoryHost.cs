@@ -26,8 +26,9 @@ internal sealed class InMemoryHost : IDisposable
         Tun = new InMemoryTun(tunQueueCapacity, slotSize, tunWriteCapacity) { ReadWait = TimeSpan.FromMilliseconds(200) };
         Socket = fabric.Bind(Underlay);
         Processor = new OutboundProcessor(Routes, Lease.Network);
+        InboundProcessor = new InboundProcessor(Routes);
         Outbound = new OutboundLoop(Tun, Socket, Processor, Counters, batchCapacity, slotSize, $"tun-to-udp-{underlayAddress}");
-        Inbound = new InboundLoop(Socket, Tun, Counters, batchCapacity, slotSize, $"udp-to-tun-{underlayAddress}");
+        Inbound = new InboundLoop(Socket, Tun, InboundProcessor, Counters, batchCapacity, slotSize, $"udp-to-tun-{underlayAddress}");
     }
 
     public PeerEndpoint Underlay { get; }
@@ -41,6 +42,9 @@ internal sealed class InMemoryHost : IDisposable
     public RouteTableHolder Routes { get; } = new();
 
     public OutboundProcessor Processor { get; }
+
+    /// <summary>The inbound side's processor, with the source check on: only hosts in <see cref="Routes"/> get through.</summary>
+    public InboundProcessor InboundProcessor { get; }
 
     public ForwardingCounters Counters { get; } = new();
 

@@ -24,6 +24,7 @@ public sealed class ProcessorFuzzTests
             new Route(Ipv4Subnet.Parse("10.244.3.0/24"), new PeerEndpoint(Ipv4.Parse("198.18.0.3"), 8285)),
         ]));
         var outbound = new OutboundProcessor(routes, Ipv4.Parse("10.244.1.0"));
+        var inbound = new InboundProcessor(routes);
         var outboundBatch = new PacketBatch(BatchCapacity, SlotSize);
         var inboundBatch = new PacketBatch(BatchCapacity, SlotSize);
         var replies = new PacketBatch(BatchCapacity, IcmpNetUnreachable.MaximumLength);
@@ -42,13 +43,14 @@ public sealed class ProcessorFuzzTests
                 inputs[i] = HostileBuffer(random);
                 Load(outboundBatch, i, inputs[i]);
                 Load(inboundBatch, i, inputs[i]);
+                inboundBatch.Endpoint(i) = Sender(random);
             }
             outboundBatch.Count = count;
             inboundBatch.Count = count;
             replies.Count = 0;
 
             outbound.Process(outboundBatch, replies, outboundTally);
-            InboundProcessor.Process(inboundBatch, inboundTally);
+            inbound.Process(inboundBatch, inboundTally);
 
             for (int i = 0; i < count; i++)
             {
@@ -63,6 +65,7 @@ public sealed class ProcessorFuzzTests
                 {
                     inboundForwarded++;
                     AssertForwardedCorrectly(inputs[i], inboundBatch.Packet(i));
+                    Assert.True(routes.Current.IsKnownPeer(inboundBatch.Endpoint(i).Address));
                 }
             }
             for (int r = 0; r < replies.Count; r++)
@@ -78,13 +81,21 @@ public sealed class ProcessorFuzzTests
         Assert.Equal(outboundReplies, outboundTally.IcmpRepliesGenerated);
         Assert.True(outboundReplies <= outboundTally.DropsFor(DropReason.NoRoute));
         // The mix is meant to reach every check; a generator that stopped doing so would make this test hollow.
-        foreach (DropReason reason in new[] { DropReason.TooShort, DropReason.NotIpv4, DropReason.BadHeaderLength, DropReason.Truncated, DropReason.TtlExpired })
+        foreach (DropReason reason in new[] { DropReason.TooShort, DropReason.NotIpv4, DropReason.BadHeaderLength, DropReason.Truncated, DropReason.UnknownSource, DropReason.TtlExpired })
         {
             Assert.True(inboundTally.DropsFor(reason) > 100, $"{reason}: {inboundTally.DropsFor(reason)}");
         }
         Assert.True(outboundTally.DropsFor(DropReason.NoRoute) > 100);
         Assert.True(outboundForwarded > 1000 && inboundForwarded > outboundForwarded);
     }
+
+    /// <summary>Mostly one of the two peers (any port), sometimes a host nobody routes to.</summary>
+    private static PeerEndpoint Sender(Random random) => random.Next(8) switch
+    {
+        0 => new PeerEndpoint((uint)random.NextInt64(0, 1L << 32), (ushort)random.Next(65536)),
+        1 => new PeerEndpoint(Ipv4.Parse("198.18.0.4"), 8285),
+        _ => new PeerEndpoint(Ipv4.Parse(random.Next(2) == 0 ? "198.18.0.2" : "198.18.0.3"), (ushort)random.Next(65536)),
+    };
 
     private static void Load(PacketBatch batch, int index, byte[] input)
     {

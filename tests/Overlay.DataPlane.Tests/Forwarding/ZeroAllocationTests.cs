@@ -10,6 +10,9 @@ public sealed class ZeroAllocationTests
     private const int PacketsPerRound = 32;
     private const int RoundsPerWindow = 100;
     private const int MeasuredWindows = 3;
+    private const int StrangerDatagramsPerRound = 2;
+
+    private static readonly PeerEndpoint s_stranger = new(Ipv4.Parse("198.18.0.66"), InMemoryHost.Port);
 
     [Fact]
     public void SteadyStateForwardingAllocatesNothing()
@@ -20,7 +23,8 @@ public sealed class ZeroAllocationTests
         a.RouteTo(b);
         b.RouteTo(a);
         var toB = new PacketBuilder { Source = a.Pod(2), Destination = b.Pod(3), Payload = new byte[1200] };
-        // Every path in one mix: forwarded, no route with an ICMP reply, expired TTL, and malformed.
+        // Every path in one mix: forwarded, no route with an ICMP reply, expired TTL, and malformed; and inbound,
+        // datagrams from a sender that is not a peer.
         byte[] notIpv4 = toB.Udp();
         notIpv4[0] = 0x60;
         byte[][] mix =
@@ -66,6 +70,7 @@ public sealed class ZeroAllocationTests
         Assert.True(afterA.IcmpRepliesGenerated > warmA.IcmpRepliesGenerated);
         Assert.True(afterA.DroppedTtlExpired > warmA.DroppedTtlExpired);
         Assert.True(afterB.TunPacketsWritten - warmB.TunPacketsWritten >= windows * RoundsPerWindow * PacketsPerRound * 3 / mix.Length);
+        Assert.Equal(windows * RoundsPerWindow * StrangerDatagramsPerRound, afterB.DroppedUnknownSource - warmB.DroppedUnknownSource);
     }
 
     private static void Round(InMemoryHost a, InMemoryHost b, byte[][] mix)
@@ -75,6 +80,10 @@ public sealed class ZeroAllocationTests
             a.Tun.Inject(mix[i % mix.Length]);
         }
         a.Outbound.PumpOnce();
+        for (int i = 0; i < StrangerDatagramsPerRound; i++)
+        {
+            b.Socket.Inject(mix[0], s_stranger);
+        }
         b.Inbound.PumpOnce();
         a.Tun.DiscardWritten();
         b.Tun.DiscardWritten();

@@ -29,9 +29,11 @@ internal sealed class OffloadHost : IDisposable
         Tun = new OffloadTun(readCapacity: 16, writeCapacity: tunWriteCapacity) { ReadWait = TimeSpan.FromMilliseconds(200) };
         Socket = fabric.Bind(Underlay, socketQueueCapacity, Batches.Mtu);
         Processor = new OutboundProcessor(Routes, Lease.Network);
+        InboundProcessor = new InboundProcessor(Routes);
         Outbound = new SegmentingOutboundLoop(
             Tun, Socket, Processor, Counters, superpacketCapacity, segmentCapacity, Batches.Mtu, $"tun-to-udp-{underlayAddress}");
-        Inbound = new CoalescingInboundLoop(Socket, Tun, Counters, inboundCapacity, Batches.Mtu, $"udp-to-tun-{underlayAddress}");
+        Inbound = new CoalescingInboundLoop(
+            Socket, Tun, InboundProcessor, Counters, inboundCapacity, Batches.Mtu, $"udp-to-tun-{underlayAddress}");
     }
 
     public PeerEndpoint Underlay { get; }
@@ -45,6 +47,9 @@ internal sealed class OffloadHost : IDisposable
     public RouteTableHolder Routes { get; } = new();
 
     public OutboundProcessor Processor { get; }
+
+    /// <summary>The inbound side's processor, with the source check on: only hosts in <see cref="Routes"/> get through.</summary>
+    public InboundProcessor InboundProcessor { get; }
 
     public ForwardingCounters Counters { get; } = new();
 

@@ -35,6 +35,7 @@ public sealed class OffloadLoopTests : IDisposable
         Assert.Equal(segments.Select(OneHopOlder), TakeAll(_b));
         Assert.Equal((1L, 46L, 1L), (_a.Outbound.SuperpacketsSplit, _a.Outbound.SegmentsProduced, _a.Outbound.SendRounds));
         ForwardingSnapshot counts = _a.Counters.Snapshot();
+        Assert.Equal((1L, 46L, 0L, 0L), (counts.SuperpacketsSplit, counts.SegmentsProduced, counts.SuperpacketsBuilt, counts.SegmentsCoalesced));
         long bytes = segments.Sum(s => (long)s.Length);
         Assert.Equal((46L, bytes, 46L, bytes), (counts.TunPacketsRead, counts.TunBytesRead, counts.UdpPacketsSent, counts.UdpBytesSent));
         Assert.Equal(0, counts.TotalDropped);
@@ -92,7 +93,7 @@ public sealed class OffloadLoopTests : IDisposable
         Assert.Equal([OneHopOlder(plain)], TakeAll(_b));
         ForwardingSnapshot counts = _a.Counters.Snapshot();
         Assert.Equal((2L, superpacket.Length + (long)plain.Length), (counts.TunPacketsRead, counts.TunBytesRead));
-        Assert.Equal((1L, 1L), (counts.DroppedBadHeaderLength, counts.TotalDropped));
+        Assert.Equal((1L, 1L), (counts.DroppedBadOffload, counts.TotalDropped));
         Assert.Equal(0, _a.Outbound.SuperpacketsSplit);
     }
 
@@ -116,9 +117,34 @@ public sealed class OffloadLoopTests : IDisposable
         Assert.Equal(expected, Batches.Segment(superpacket, offload));
         Assert.Equal((1L, 44L), (_b.Inbound.SuperpacketsBuilt, _b.Inbound.SegmentsCoalesced));
         ForwardingSnapshot counts = _b.Counters.Snapshot();
+        Assert.Equal((0L, 0L, 1L, 44L), (counts.SuperpacketsSplit, counts.SegmentsProduced, counts.SuperpacketsBuilt, counts.SegmentsCoalesced));
         long bytes = segments.Sum(s => (long)s.Length);
         Assert.Equal((44L, bytes, 44L, bytes), (counts.UdpPacketsReceived, counts.UdpBytesReceived, counts.TunPacketsWritten, counts.TunBytesWritten));
         Assert.Equal(0, counts.TotalDropped);
+    }
+
+    [Fact]
+    public void SegmentsFromAStrangerAreDroppedBeforeTheyCanMergeAndThePeersStillMerge()
+    {
+        var flow = new TcpFlow { Ip = new PacketBuilder { Source = _a.Pod(2), Destination = _b.Pod(3), DontFragment = true, Ttl = 64 } };
+        var stranger = new PeerEndpoint(Ipv4.Parse("198.18.0.66"), OffloadHost.Port);
+        byte[][] segments = flow.Segments(6);
+        for (int i = 0; i < segments.Length; i++)
+        {
+            // The stranger replays the peer's own segments, interleaved: none may join the peer's merge.
+            Assert.True(_b.Socket.Inject(segments[i], _a.Underlay));
+            Assert.True(_b.Socket.Inject(segments[i], stranger));
+        }
+
+        Assert.True(_b.Inbound.PumpOnce());
+
+        byte[]? superpacket = _b.Tun.TryTakeWritten(out OffloadInfo offload);
+        Assert.NotNull(superpacket);
+        Assert.Null(_b.Tun.TryTakeWritten(out _));
+        Assert.Equal((flow with { Ip = flow.Ip with { Ttl = 63 } }).Segments(6), Batches.Segment(superpacket, offload));
+        ForwardingSnapshot counts = _b.Counters.Snapshot();
+        Assert.Equal((12L, 6L, 6L, 6L), (counts.UdpPacketsReceived, counts.TunPacketsWritten, counts.DroppedUnknownSource, counts.TotalDropped));
+        Assert.Equal((1L, 6L), (counts.SuperpacketsBuilt, counts.SegmentsCoalesced));
     }
 
     [Fact]

@@ -17,6 +17,8 @@ public sealed class OffloadZeroAllocationTests
     private const int RoundsPerWindow = 50;
     private const int MeasuredWindows = 3;
 
+    private static readonly PeerEndpoint s_stranger = new(Ipv4.Parse("198.18.0.66"), OffloadHost.Port);
+
     [Fact]
     public void SegmentingOutboundLoopAllocatesNothingInTheSteadyState()
     {
@@ -57,7 +59,8 @@ public sealed class OffloadZeroAllocationTests
         Assert.True(packets >= RoundsPerWindow * 50, $"{packets} packets measured");
         Assert.True(a.IcmpRepliesGenerated > 0, "no ICMP replies");
         Assert.True(a.DroppedTtlExpired > 0, "no expired TTL");
-        Assert.True(a.DroppedBadHeaderLength > 0, "no malformed superpacket");
+        Assert.True(a.DroppedBadOffload > 0, "no malformed superpacket");
+        Assert.Equal(pair.A.Outbound.SuperpacketsSplit, a.SuperpacketsSplit);
         // Five superpackets split per batch, whose 103 segments take two sends of 64.
         Assert.Equal(pair.A.Outbound.SuperpacketsSplit * 2, pair.A.Outbound.SendRounds * 5);
     }
@@ -70,7 +73,8 @@ public sealed class OffloadZeroAllocationTests
         var other = flow with { SourcePort = 40001 };
         byte[] udp = (flow.Ip with { Payload = new byte[500] }).Udp();
         byte[] expiring = (flow.Ip with { Ttl = 1 }).Udp();
-        // Two interleaved flows that merge, a plain UDP packet, an expiring TTL, and a lone segment.
+        // Two interleaved flows that merge, a plain UDP packet, an expiring TTL, a lone segment, and segments from a
+        // sender that is not a peer.
         var datagrams = new List<byte[]>();
         for (int i = 0; i < 40; i++)
         {
@@ -86,6 +90,10 @@ public sealed class OffloadZeroAllocationTests
                 {
                     pair.B.Socket.Inject(datagram, pair.A.Underlay);
                 }
+                for (int i = 0; i < 3; i++)
+                {
+                    pair.B.Socket.Inject(datagrams[i * 2], s_stranger);
+                }
             },
             pair.B.Inbound.PumpOnce,
             pair.B.Tun.DiscardWritten,
@@ -93,7 +101,10 @@ public sealed class OffloadZeroAllocationTests
 
         Assert.True(packets >= RoundsPerWindow * datagrams.Count, $"{packets} packets measured");
         Assert.True(pair.B.Inbound.SuperpacketsBuilt >= 2L * (WarmUpRounds + RoundsPerWindow));
-        Assert.True(pair.B.Counters.Snapshot().DroppedTtlExpired > 0);
+        ForwardingSnapshot b = pair.B.Counters.Snapshot();
+        Assert.True(b.DroppedTtlExpired > 0);
+        Assert.Equal(3L * packets / (datagrams.Count + 3), b.DroppedUnknownSource - 3L * WarmUpRounds);
+        Assert.Equal((pair.B.Inbound.SuperpacketsBuilt, pair.B.Inbound.SegmentsCoalesced), (b.SuperpacketsBuilt, b.SegmentsCoalesced));
     }
 
     /// <summary>
