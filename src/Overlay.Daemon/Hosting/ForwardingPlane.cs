@@ -97,8 +97,9 @@ internal sealed class ForwardingPlane : IDisposable
     /// <summary>Wakes every blocked loop and waits for the threads; the fds stay open until <see cref="Dispose"/>.</summary>
     public void Stop()
     {
+        _reactor?.BeginStop();
         _shutdown.Signal();
-        _reactor?.Stop(TimeSpan.FromSeconds(5));
+        _reactor?.Join(TimeSpan.FromSeconds(5));
     }
 
     public void Dispose()

@@ -16,6 +16,7 @@ public sealed class Reactor
     private readonly Action<IForwardingLoop, Exception> _onLoopFailed;
     private Thread[] _threads = [];
     private bool _started;
+    private volatile bool _stopping;
 
     /// <param name="loops">The loops to run, one thread each.</param>
     /// <param name="onLoopFailed">Called on the failing loop's thread with the loop and what it threw.</param>
@@ -61,11 +62,22 @@ public sealed class Reactor
     /// </summary>
     public bool Stop(TimeSpan timeout)
     {
+        BeginStop();
+        return Join(timeout);
+    }
+
+    /// <summary>
+    /// Asks every loop to stop without waiting. From here on a loop that ends is a clean stop; before it, a loop that
+    /// ends by itself (its source gave up) is reported as a failure. Call this before waking the sources, then
+    /// <see cref="Join"/>.
+    /// </summary>
+    public void BeginStop()
+    {
+        _stopping = true;
         foreach (IForwardingLoop loop in _loops)
         {
             loop.RequestStop();
         }
-        return Join(timeout);
     }
 
     /// <summary>Waits, up to <paramref name="timeout"/> in all, for every loop thread to end. True when all have.</summary>
@@ -88,6 +100,13 @@ public sealed class Reactor
         try
         {
             loop.Run();
+            if (!_stopping)
+            {
+                // Run returns only when asked to stop or when its source reports shutdown or a fault: unasked, one
+                // direction of forwarding is gone, and the daemon must not go on looking healthy.
+                _onLoopFailed(loop, new InvalidOperationException(
+                    $"forwarding loop '{loop.Name}' ended without being asked to stop: its TUN queue or UDP socket reported a fault"));
+            }
         }
         catch (Exception exception)
         {

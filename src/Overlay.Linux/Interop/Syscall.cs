@@ -122,7 +122,7 @@ internal static unsafe class Syscall
     {
         while (true)
         {
-            int result = LibC.poll(fds, (uint)count, timeoutMilliseconds);
+            int result = Libc.poll(fds, (nuint)count, timeoutMilliseconds);
             if (result >= 0)
             {
                 return result;

@@ -90,6 +90,41 @@ public sealed class ReactorTests
     }
 
     [Fact]
+    public void ALoopThatEndsWithoutBeingAskedIsReportedAsAFailure()
+    {
+        var loop = new EndsAtOnceLoop();
+        Exception? reported = null;
+        using var reportedEvent = new ManualResetEventSlim();
+        var reactor = new Reactor([loop], (_, exception) =>
+        {
+            reported = exception;
+            reportedEvent.Set();
+        });
+
+        reactor.Start();
+
+        Assert.True(reportedEvent.Wait(s_patience));
+        Assert.IsType<InvalidOperationException>(reported);
+        Assert.Contains("gives-up", reported!.Message);
+        Assert.True(reactor.Join(s_patience));
+    }
+
+    [Fact]
+    public void ALoopThatEndsAfterBeginStopIsAQuietStop()
+    {
+        var loop = new ThreadRecordingLoop("asked");
+        var failures = 0;
+        var reactor = new Reactor([loop], (_, _) => Interlocked.Increment(ref failures));
+
+        reactor.Start();
+        Assert.True(loop.Started.Wait(s_patience));
+        reactor.BeginStop();
+
+        Assert.True(reactor.Join(s_patience));
+        Assert.Equal(0, failures);
+    }
+
+    [Fact]
     public void StartingTwiceIsRefused()
     {
         var loop = new ThreadRecordingLoop("only");
@@ -111,6 +146,22 @@ public sealed class ReactorTests
         var reactor = new Reactor([new ThreadRecordingLoop("idle")], (_, _) => { });
 
         Assert.True(reactor.Stop(TimeSpan.Zero));
+    }
+
+    /// <summary>A loop whose source gives up at once, as a TUN queue or socket does after a fault.</summary>
+    private sealed class EndsAtOnceLoop : IForwardingLoop
+    {
+        public string Name => "gives-up";
+
+        public bool PumpOnce() => false;
+
+        public void Run()
+        {
+        }
+
+        public void RequestStop()
+        {
+        }
     }
 
     /// <summary>A loop that records the thread it runs on, then waits for <see cref="RequestStop"/>.</summary>
