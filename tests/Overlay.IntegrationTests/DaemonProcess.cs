@@ -126,6 +126,59 @@ internal sealed class DaemonProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits until the output contains <paramref name="text"/>; false when the timeout passes or the daemon exits first.</summary>
+    public bool WaitForOutput(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (Output.Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+            if (HasExited)
+            {
+                return Output.Contains(text, StringComparison.Ordinal);
+            }
+            Thread.Sleep(50);
+        }
+        return false;
+    }
+
+    /// <summary>How many output lines contain <paramref name="text"/>.</summary>
+    public int CountOutputLines(string text) =>
+        Output.Split('\n').Count(line => line.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>Sends a signal by name (e.g. STOP, CONT) to this daemon's own PID.</summary>
+    public void Signal(string name)
+    {
+        using Process kill = Process.Start("kill", ["-" + name, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{name} {Pid} exited {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>The names of the process's threads right now (/proc/PID/task/*/comm), sorted.</summary>
+    public IReadOnlyList<string> ThreadNames()
+    {
+        var names = new List<string>();
+        foreach (string task in Directory.EnumerateDirectories($"/proc/{Pid}/task"))
+        {
+            try
+            {
+                names.Add(File.ReadAllText(Path.Combine(task, "comm")).Trim());
+            }
+            catch (IOException)
+            {
+                // The thread ended between listing and reading.
+            }
+        }
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
     public void Kill()
     {
         if (!HasExited)

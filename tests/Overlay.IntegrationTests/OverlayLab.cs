@@ -107,6 +107,9 @@ internal sealed class OverlayLab : IDisposable
         }
     }
 
+    /// <summary>Any counter of the host kernel's /proc/net/snmp, e.g. ("Udp", "InErrors").</summary>
+    public long Snmp(int host, string protocol, string counter) => SnmpCounter(host, protocol, counter);
+
     /// <summary>One value from /proc/net/snmp of the host's namespace, e.g. ("Udp", "NoPorts").</summary>
     private long SnmpCounter(int host, string protocol, string counter)
     {
