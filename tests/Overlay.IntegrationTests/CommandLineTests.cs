@@ -36,12 +36,4 @@ public sealed class CommandLineTests
         Assert.Contains("-subnet-lease-renew-margin", output);
         Assert.Contains("1 to 1439", output);
     }
-
-    [Fact]
-    public void Ip_masq_is_refused_with_a_clear_message()
-    {
-        (int exitCode, string output) = DaemonProcess.RunToExit("-ip-masq", "-etcd-endpoints=http://127.0.0.1:1");
-        Assert.Equal(1, exitCode);
-        Assert.Contains("-ip-masq is not implemented yet", output);
-    }
 }

@@ -31,10 +31,6 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
     public async Task<int> RunAsync(CancellationToken stop)
     {
         _logger.Starting(VersionInfo.Version, string.Join(",", options.EtcdEndpoints), options.EtcdPrefix);
-        if (options.IpMasquerade)
-        {
-            throw new OptionsException("ip-masq", "-ip-masq is not implemented yet: run without it and install masquerade rules yourself");
-        }
 
         SelectedInterface external = InterfaceSelector.Select(options, HostInterfaces.List(), HostInterfaces.DefaultRouteInterface());
         _logger.InterfaceSelected(external.Interface.Name, external.Interface.Index, external.Interface.Mtu,
@@ -75,6 +71,10 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         plane.Start(external.InterfaceAddress, (ushort)config.BackendPort, mtu, router, receiver, options, (_, fault) => faulted.TrySetResult(fault), _logger);
 
+        await using MasqueradeKeeper? masquerade = options.IpMasquerade
+            ? MasqueradeKeeper.Install(config.Network, lease.Subnet, options.IpMasqueradeFullyRandom, options.ForwardRules,
+                config.EnableNFTables, options.RulesResync, _logger)
+            : null;
         WriteSubnetFile(config, lease, mtu);
 
         controlPlane.LeaseChanged += changed =>

@@ -54,6 +54,15 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.DataPlaneMode, LogLevel.Information, "data plane: {Queues} queue(s), offload {Offload}, UDP GSO {Gso}, UDP GRO {Gro}, socket buffers rcv {ReceiveBuffer} snd {SendBuffer}")]
     public static partial void DataPlaneMode(this ILogger logger, int queues, string offload, string gso, string gro, int receiveBuffer, int sendBuffer);
 
+    [LoggerMessage(EventIds.MasqueradeInstalled, LogLevel.Information, "masquerade rules installed with {Backend} for network {Network}, subnet {Subnet}")]
+    public static partial void MasqueradeInstalled(this ILogger logger, string backend, string network, string subnet);
+
+    [LoggerMessage(EventIds.MasqueradeRepaired, LogLevel.Warning, "masquerade rules were missing and have been rebuilt")]
+    public static partial void MasqueradeRepaired(this ILogger logger);
+
+    [LoggerMessage(EventIds.MasqueradeResyncFailed, LogLevel.Error, "masquerade rules: {Reason}")]
+    public static partial void MasqueradeResyncFailed(this ILogger logger, string reason);
+
     [LoggerMessage(EventIds.LeaseChanged, LogLevel.Warning, "lease moved to subnet {Subnet}: re-addressing {Device}")]
     public static partial void LeaseChanged(this ILogger logger, string subnet, string device);
 

@@ -23,4 +23,7 @@ internal static class EventIds
     public const int AcceptLocalFailed = 18;
     public const int OffloadUnavailable = 19;
     public const int DataPlaneMode = 20;
+    public const int MasqueradeInstalled = 21;
+    public const int MasqueradeRepaired = 22;
+    public const int MasqueradeResyncFailed = 23;
 }

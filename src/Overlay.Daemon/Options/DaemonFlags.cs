@@ -24,6 +24,9 @@ internal static class DaemonFlags
         flags.Add(new("subnet-file", "filename where env variables (subnet, MTU, ...) will be written to", DefaultText: DefaultSubnetFile));
         flags.Add(new("subnet-lease-renew-margin", "subnet lease renewal margin, in minutes, ranging from 1 to 1439", DefaultText: "60"));
         flags.Add(new("ip-masq", "setup IP masquerade rule for traffic destined outside of overlay network", IsBoolean: true, DefaultText: "false"));
+        flags.Add(new("ip-masq-fully-random-disable", "disable --random-fully on the masquerade rules", IsBoolean: true, DefaultText: "false"));
+        flags.Add(new("iptables-resync", "resync period of iptables rules, in seconds", DefaultText: "5"));
+        flags.Add(new("iptables-forward-rules", "add FORWARD accept rules for the overlay network", IsBoolean: true, DefaultText: "true"));
         flags.Add(new("healthz-ip", "the IP address for healthz server to listen", DefaultText: "0.0.0.0"));
         flags.Add(new("healthz-port", "the port for healthz server to listen (0 to disable)", DefaultText: "0"));
         // Overlay's own data-plane knobs; flanneld has none of these, and the defaults are the fast path.

@@ -20,6 +20,9 @@ internal sealed record DaemonOptions
     public required string SubnetFile { get; init; }
     public required TimeSpan RenewMargin { get; init; }
     public bool IpMasquerade { get; init; }
+    public bool IpMasqueradeFullyRandom { get; init; } = true;
+    public TimeSpan RulesResync { get; init; } = TimeSpan.FromSeconds(5);
+    public bool ForwardRules { get; init; } = true;
     public required IPAddress HealthzIp { get; init; }
     public int HealthzPort { get; init; }
     public int Verbosity { get; init; }
@@ -97,6 +100,11 @@ internal sealed record DaemonOptions
             }
         }
 
+        int resync = flags.Int("iptables-resync", 5);
+        if (resync is < 1 or > 3600)
+        {
+            throw new OptionsException("iptables-resync", $"-iptables-resync={resync} is out of range: use 1..3600 seconds (default 5)");
+        }
         int queues = flags.Int("queues", 0);
         if (queues is < 0 or > 64)
         {
@@ -133,6 +141,9 @@ internal sealed record DaemonOptions
             SubnetFile = flags.String("subnet-file", DaemonFlags.DefaultSubnetFile),
             RenewMargin = TimeSpan.FromMinutes(margin),
             IpMasquerade = flags.Bool("ip-masq", false),
+            IpMasqueradeFullyRandom = !flags.Bool("ip-masq-fully-random-disable", false),
+            RulesResync = TimeSpan.FromSeconds(resync),
+            ForwardRules = flags.Bool("iptables-forward-rules", true),
             HealthzIp = healthzIp,
             HealthzPort = healthzPort,
             Verbosity = flags.Int("v", 0),

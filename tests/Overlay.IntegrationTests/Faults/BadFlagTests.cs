@@ -23,7 +23,7 @@ public sealed class BadFlagTests
     [InlineData("etcd-endpoints", "-etcd-endpoints=,")]
     [InlineData("iface-regex", "-iface-regex=[")]
     [InlineData("iface", "-iface=ovt-no-such0")]
-    [InlineData("ip-masq", "-ip-masq")]
+    [InlineData("iptables-resync", "-iptables-resync=0")]
     public void An_unusable_value_exits_1_with_one_line_naming_the_flag(string flag, string argument)
     {
         (int exitCode, string output) = DaemonProcess.RunToExit(UnreachableEtcd, argument);

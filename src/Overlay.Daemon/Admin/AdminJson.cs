@@ -1,0 +1,67 @@
+using System.Buffers;
+using System.Text.Json;
+using Overlay.ControlPlane.Etcd;
+using Overlay.DataPlane.Capture;
+using Overlay.DataPlane.Forwarding;
+using Overlay.DataPlane.Routing;
+
+namespace Overlay.Daemon.Admin;
+
+/// <summary>
+/// The JSON lines the admin server answers with. Field names are part of the protocol overlayctl reads:
+/// routes <c>{"subnet","publicIp","port"}</c>; leases <c>{"subnet","publicIp","key","etcdLeaseId","modRevision"}</c>;
+/// stats <c>{"routes","captureEnabled","captureSkipped","forwarding":{...every ForwardingSnapshot total...}}</c>.
+/// </summary>
+public static class AdminJson
+{
+    private static readonly JsonSerializerOptions s_camelCase = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static void WriteRoute(IBufferWriter<byte> output, Route route)
+    {
+        using var json = new Utf8JsonWriter(output);
+        json.WriteStartObject();
+        json.WriteString("subnet", route.Subnet.ToString());
+        json.WriteString("publicIp", Ipv4.Format(route.NextHop.Address));
+        json.WriteNumber("port", route.NextHop.Port);
+        json.WriteEndObject();
+        json.Flush();
+        WriteNewline(output);
+    }
+
+    public static void WriteLease(IBufferWriter<byte> output, SubnetLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        using var json = new Utf8JsonWriter(output);
+        json.WriteStartObject();
+        json.WriteString("subnet", lease.Subnet.ToString());
+        json.WriteString("publicIp", Ipv4.Format(lease.PublicIp));
+        json.WriteString("key", lease.Key);
+        json.WriteNumber("etcdLeaseId", lease.EtcdLeaseId);
+        json.WriteNumber("modRevision", lease.ModRevision);
+        json.WriteEndObject();
+        json.Flush();
+        WriteNewline(output);
+    }
+
+    public static void WriteStats(IBufferWriter<byte> output, ForwardingSnapshot snapshot, int routes, CaptureTap capture)
+    {
+        ArgumentNullException.ThrowIfNull(capture);
+        using var json = new Utf8JsonWriter(output);
+        json.WriteStartObject();
+        json.WriteNumber("routes", routes);
+        json.WriteBoolean("captureEnabled", capture.IsEnabled);
+        json.WriteNumber("captureSkipped", capture.Skipped);
+        json.WritePropertyName("forwarding");
+        // Serialized by reflection so every total the data plane adds later shows up without touching this file.
+        JsonSerializer.Serialize(json, snapshot, s_camelCase);
+        json.WriteEndObject();
+        json.Flush();
+        WriteNewline(output);
+    }
+
+    private static void WriteNewline(IBufferWriter<byte> output)
+    {
+        output.GetSpan(1)[0] = (byte)'\n';
+        output.Advance(1);
+    }
+}
