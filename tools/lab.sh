@@ -84,7 +84,7 @@ ovl_log "network config: $config"
 etcdctl_ put /coreos.com/network/config "$config" >/dev/null
 
 for i in $(seq "$hosts"); do
-  ip netns exec "$(ns h$i)" "$work/bin/overlayd" -etcd-endpoints="$etcd_ep" -iface=ul0 \
+  ip netns exec "$(ns h$i)" "$work/bin/overlayd" -etcd-endpoints="$etcd_ep" -iface=ul0 -admin-socket="$work/h$i.sock" \
     -subnet-file="$work/h$i.env" -healthz-ip=127.0.0.1 -healthz-port=8471 >"$work/h$i.log" 2>&1 &
   ovl_pid_add $!
 done

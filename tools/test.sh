@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 source "$here/lib.sh"
 
-ovl_need_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping iperf3:iperf3 gcc:gcc \
+ovl_need_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping iperf3:iperf3 gcc:gcc tshark:tshark iptables:iptables nft:nftables \
   /usr/include/stdio.h:libc6-dev /usr/include/linux/if_tun.h:linux-libc-dev
 command -v dotnet >/dev/null || ovl_die "the .NET 10 SDK (dotnet) is required"
 

@@ -167,6 +167,9 @@ public sealed class ControlPlaneService : IDisposable
         }
     }
 
+    /// <summary>Every lease under <c>&lt;prefix&gt;/subnets</c> as etcd has it now (for <c>overlayctl leases</c>).</summary>
+    public Task<LeaseListing> ListLeasesAsync(CancellationToken cancellationToken) => _registry.ListLeasesAsync(cancellationToken);
+
     public void Dispose() => _ownedRegistry?.Dispose();
 
     private LeaseManager LeaseManagerFor(NetworkConfig config)

@@ -51,11 +51,14 @@ internal sealed class OverlayLab : IDisposable
 
     public string SubnetFileFor(int host) => Path.Combine(_workDir, $"h{host + 1}.env");
 
+    /// <summary>Each daemon's admin socket: the hosts share one file system, so the default path would collide.</summary>
+    public string AdminSocketFor(int host) => Path.Combine(_workDir, $"h{host + 1}.sock");
+
     /// <summary>Starts overlayd in host <paramref name="host"/> with flanneld's flags, pointed at the lab's etcd.</summary>
     public DaemonProcess StartDaemon(int host, params string[] extraFlags)
     {
         DaemonProcess daemon = DaemonProcess.Start(Host(host), SubnetFileFor(host),
-            ["-etcd-endpoints=" + Etcd.Endpoint, "-iface=" + Underlay.InterfaceName, .. extraFlags]);
+            ["-etcd-endpoints=" + Etcd.Endpoint, "-iface=" + Underlay.InterfaceName, "-admin-socket=" + AdminSocketFor(host), .. extraFlags]);
         _daemons.Add(daemon);
         return daemon;
     }

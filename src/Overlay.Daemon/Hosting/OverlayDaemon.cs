@@ -4,9 +4,11 @@ using Overlay.ControlPlane.Config;
 using Overlay.ControlPlane.Etcd;
 using Overlay.ControlPlane.Leases;
 using Overlay.ControlPlane.SubnetEnv;
+using Overlay.Daemon.Admin;
 using Overlay.Daemon.Log;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Options;
+using Overlay.DataPlane.Capture;
 using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
 using Overlay.Linux;
@@ -67,7 +69,9 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         _logger.DeviceReady(plane.DeviceName, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
         var router = new OutboundProcessor(routes, lease.Subnet.Network);
-        var receiver = new InboundProcessor(routes, dropUnknownSources: options.SourceCheck);
+        var capture = new CaptureTap();
+        var receiver = new InboundProcessor(routes, dropUnknownSources: options.SourceCheck) { Capture = capture };
+        router.Capture = capture;
         var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         plane.Start(external.InterfaceAddress, (ushort)config.BackendPort, mtu, router, receiver, options, (_, fault) => faulted.TrySetResult(fault), _logger);
 
@@ -85,6 +89,10 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         };
 
         using var metrics = new OverlayMetrics(plane, routes, controlPlane);
+        await using AdminServer? admin = options.AdminSocket is { } socketPath
+            ? AdminServer.Start(socketPath, new AdminSources(() => routes.Current, plane.Counters.Snapshot, capture, controlPlane.ListLeasesAsync),
+                loggerFactory.CreateLogger<AdminServer>())
+            : null;
         _logger.Forwarding(plane.DeviceName, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
         health?.MarkReady();
         SystemdNotify.Ready();

@@ -29,6 +29,9 @@ internal sealed record DaemonOptions
     public bool Offload { get; init; } = true;
     public bool SourceCheck { get; init; } = true;
 
+    /// <summary>The admin socket's path, or null when disabled.</summary>
+    public string? AdminSocket { get; init; } = "/run/flannel/overlayd.sock";
+
     /// <summary>Forwarding queues; 0 until resolved against the CPU count.</summary>
     public int Queues { get; init; }
     public int BatchSize { get; init; } = 64;
@@ -150,6 +153,7 @@ internal sealed record DaemonOptions
             ShowVersion = flags.Bool("version", false),
             Offload = flags.Bool("offload", true),
             SourceCheck = flags.Bool("source-check", true),
+            AdminSocket = flags.IsSet("admin-socket") ? flags.OptionalString("admin-socket") : "/run/flannel/overlayd.sock",
             Queues = queues == 0 ? Math.Clamp(Environment.ProcessorCount, 1, 8) : queues,
             BatchSize = batchSize,
             UdpBufferBytes = udpBuffer,

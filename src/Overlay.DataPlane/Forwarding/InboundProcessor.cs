@@ -1,3 +1,4 @@
+using Overlay.DataPlane.Capture;
 using Overlay.DataPlane.Buffers;
 using Overlay.DataPlane.Packets;
 using Overlay.DataPlane.Routing;
@@ -33,6 +34,12 @@ public sealed class InboundProcessor
         _routes = routes;
         _dropUnknownSources = dropUnknownSources;
     }
+
+    /// <summary>
+    /// Where a running <c>overlayctl capture</c> copies packets, once per batch after processing (dropped slots are
+    /// skipped). Costs one volatile read per batch while no capture runs. Null: no capture support.
+    /// </summary>
+    public CaptureTap? Capture { get; set; }
 
     /// <summary>
     /// Whether datagrams from addresses that are not known peers are dropped (the default). May be changed from any
@@ -88,5 +95,6 @@ public sealed class InboundProcessor
             }
             lengths[i] = packetLength;
         }
+        Capture?.Offer(packets, CaptureDirection.Inbound);
     }
 }

@@ -1,3 +1,4 @@
+using Overlay.DataPlane.Capture;
 using System.Buffers.Binary;
 using Overlay.DataPlane.Buffers;
 using Overlay.DataPlane.Packets;
@@ -25,6 +26,12 @@ public sealed class OutboundProcessor
         _routes = routes;
         _localAddress = localAddress;
     }
+
+    /// <summary>
+    /// Where a running <c>overlayctl capture</c> copies packets, once per batch after processing (dropped slots are
+    /// skipped). Costs one volatile read per batch while no capture runs. Null: no capture support.
+    /// </summary>
+    public CaptureTap? Capture { get; set; }
 
     /// <summary>
     /// The TUN device's address (host byte order), the source of ICMP replies. The daemon updates it when its lease
@@ -109,5 +116,6 @@ public sealed class OutboundProcessor
             lengths[i] = packetLength;
             endpoints[i] = nextHop;
         }
+        Capture?.Offer(packets, CaptureDirection.Outbound);
     }
 }

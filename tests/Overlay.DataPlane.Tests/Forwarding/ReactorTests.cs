@@ -52,9 +52,11 @@ public sealed class ReactorTests
         {
             Thread.Sleep(10);
         }
+        // The daemon's order: declare the stop, then wake the sources, then wait.
+        reactor.BeginStop();
         a.Dispose();
         b.Dispose();
-        bool stopped = reactor.Stop(s_patience);
+        bool stopped = reactor.Join(s_patience);
 
         Assert.True(stopped);
         Assert.Empty(failures);

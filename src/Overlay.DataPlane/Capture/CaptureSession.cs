@@ -1,0 +1,72 @@
+using System.Buffers;
+
+namespace Overlay.DataPlane.Capture;
+
+/// <summary>
+/// One running capture, from <see cref="CaptureTap.TryStartSession"/> until <see cref="Dispose"/>. Turns what the
+/// forwarding threads put in the ring into a pcap byte stream.
+/// </summary>
+/// <remarks>Single consumer: one thread at a time calls <see cref="WriteFileHeader"/> and <see cref="DrainTo"/>.</remarks>
+public sealed class CaptureSession : IDisposable
+{
+    private readonly CaptureTap _tap;
+    private readonly CaptureRing _ring;
+    private readonly long _skippedAtStart;
+    private bool _disposed;
+
+    internal CaptureSession(CaptureTap tap, CaptureRing ring, long skippedAtStart)
+    {
+        _tap = tap;
+        _ring = ring;
+        _skippedAtStart = skippedAtStart;
+    }
+
+    public int SnapLength => _ring.SnapLength;
+
+    /// <summary>Packets written out by <see cref="DrainTo"/> so far.</summary>
+    public long Captured { get; private set; }
+
+    /// <summary>Packets the forwarding threads skipped during this session because the ring was full.</summary>
+    public long Skipped => _tap.Skipped - _skippedAtStart;
+
+    /// <summary>Writes the pcap global header (LINKTYPE_RAW, this session's snap length).</summary>
+    public void WriteFileHeader(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Pcap.WriteGlobalHeader(output.GetSpan(Pcap.GlobalHeaderLength), SnapLength);
+        output.Advance(Pcap.GlobalHeaderLength);
+    }
+
+    /// <summary>
+    /// Moves up to <paramref name="maxPackets"/> captured packets from the ring to <paramref name="output"/> as pcap
+    /// records, oldest first, and returns how many. Returns 0 when the ring is empty; never waits.
+    /// </summary>
+    public int DrainTo(IBufferWriter<byte> output, int maxPackets)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int written = 0;
+        while (written < maxPackets && _ring.TryPeek(out CaptureRecord record, out ReadOnlySpan<byte> bytes))
+        {
+            Span<byte> destination = output.GetSpan(Pcap.RecordHeaderLength + bytes.Length);
+            Pcap.WriteRecordHeader(destination, record.UtcTicks, bytes.Length, record.OriginalLength);
+            bytes.CopyTo(destination[Pcap.RecordHeaderLength..]);
+            output.Advance(Pcap.RecordHeaderLength + bytes.Length);
+            _ring.Release();
+            written++;
+        }
+        Captured += written;
+        return written;
+    }
+
+    /// <summary>Stops capturing; forwarding threads go back to one volatile read per batch.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _tap.EndSession();
+    }
+}

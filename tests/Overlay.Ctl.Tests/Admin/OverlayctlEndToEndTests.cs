@@ -1,0 +1,157 @@
+using Overlay.ControlPlane.Etcd;
+using Overlay.Daemon.Admin;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Capture;
+using Overlay.DataPlane.Forwarding;
+using Overlay.DataPlane.Routing;
+using Overlay.TestKit;
+using Overlay.TestKit.Packets;
+
+namespace Overlay.Ctl.Tests.Admin;
+
+/// <summary>
+/// The real overlayctl binary against an <see cref="AdminServer"/> on a temporary socket, fed by a fake route
+/// source, fake counters and a capture tap the test drives. No root needed.
+/// </summary>
+public sealed class OverlayctlEndToEndTests : IAsyncLifetime
+{
+    private static readonly TimeSpan s_runTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("overlayctl-");
+    private readonly CaptureTap _tap = new(capacity: 64, snapLength: 256);
+    private readonly ForwardingCounters _counters = new();
+    private readonly RouteTable _routes = RouteTable.Create(
+    [
+        new Route(Ipv4Subnet.Parse("10.244.2.0/24"), new PeerEndpoint(Ipv4.Parse("198.18.0.2"), 8285)),
+        new Route(Ipv4Subnet.Parse("10.244.3.0/24"), new PeerEndpoint(Ipv4.Parse("198.18.0.3"), 8285)),
+    ]);
+    private AdminServer? _server;
+
+    private string SocketPath => Path.Combine(_directory.FullName, "overlayd.sock");
+
+    public Task InitializeAsync()
+    {
+        var tally = new ForwardingTally();
+        tally.AddTunRead(10, 1000);
+        tally.AddUdpSent(9, 900);
+        _counters.Add(tally);
+        _server = AdminServer.Start(SocketPath, new AdminSources(() => _routes, _counters.Snapshot, _tap, ListLeasesAsync));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+        _directory.Delete(recursive: true);
+    }
+
+    [Fact]
+    public void RoutesShowsTheDaemonTableNextToEtcdWithDriftMarked()
+    {
+        ToolResult result = Overlayctl("-socket", SocketPath, "routes");
+        Assert.Equal(0, result.ExitCode);
+        string[] lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("SUBNET", lines[0], StringComparison.Ordinal);
+        Assert.Matches(@"^10\.244\.1\.0/24\s+-\s+198\.18\.0\.1\s+not routed by daemon$", lines[1]);
+        Assert.Matches(@"^10\.244\.2\.0/24\s+198\.18\.0\.2:8285\s+198\.18\.0\.2\s+in sync$", lines[2]);
+        Assert.Matches(@"^10\.244\.3\.0/24\s+198\.18\.0\.3:8285\s+198\.18\.0\.9\s+next hop differs$", lines[3]);
+        Assert.Equal(4, lines.Length);
+    }
+
+    [Fact]
+    public void StatsPrintsTheDaemonTotals()
+    {
+        ToolResult result = Overlayctl("stats", "-c", "1", "-socket", SocketPath);
+        Assert.Equal(0, result.ExitCode);
+        string totals = result.StandardOutput.Split('\n').Single(l => l.StartsWith("total", StringComparison.Ordinal));
+        Assert.Equal(["total", "10", "9", "900", "0", "0", "0", "0", "2"], totals.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task CaptureWritesPcapThatTsharkReads()
+    {
+        string file = Path.Combine(_directory.FullName, "capture.pcap");
+        Task<ToolResult> capture = Task.Run(() => Overlayctl("-socket", SocketPath, "capture", "-c", "5", "-w", file));
+        PacketBatch batch = BatchTo(7);
+        using (var deadline = new CancellationTokenSource(s_runTimeout))
+        {
+            while (!capture.IsCompleted && !deadline.IsCancellationRequested)
+            {
+                // A forwarding loop offers every batch; only batches offered during the session are kept.
+                _tap.Offer(batch, CaptureDirection.Outbound);
+                await Task.Delay(20);
+            }
+        }
+        ToolResult result = await capture;
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Contains("5 packets captured", result.StandardError, StringComparison.Ordinal);
+
+        string fields = Tools.Run("tshark", "-r", file, "-T", "fields", "-e", "ip.src", "-e", "ip.dst");
+        string[] expected = [.. Enumerable.Range(1, 5).Select(i => $"10.244.1.2\t10.244.2.{i}")];
+        Assert.Equal(expected, fields.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(_tap.IsEnabled);
+    }
+
+    [Fact]
+    public void SecondConcurrentCaptureIsRefused()
+    {
+        Assert.True(_tap.TryStartSession(out CaptureSession? busy));
+        using (busy)
+        {
+            ToolResult result = Overlayctl("-socket", SocketPath, "capture", "-c", "1", "-w", Path.Combine(_directory.FullName, "x.pcap"));
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("already running", result.StandardError, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void UnreachableDaemonExitsOneNamingTheSocket()
+    {
+        string missing = Path.Combine(_directory.FullName, "nobody.sock");
+        ToolResult result = Overlayctl("-socket", missing, "routes");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(missing, result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("-socket", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadUsageExitsTwo()
+    {
+        ToolResult result = Overlayctl("frobnicate");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("usage: overlayctl", result.StandardError, StringComparison.Ordinal);
+    }
+
+    private static ToolResult Overlayctl(params string[] args) =>
+        Tools.TryRun(s_runTimeout, "dotnet", [Path.Combine(AppContext.BaseDirectory, "overlayctl.dll"), .. args]);
+
+    private static Task<LeaseListing> ListLeasesAsync(CancellationToken cancellationToken) => Task.FromResult(new LeaseListing(
+    [
+        Lease("10.244.1.0/24", "198.18.0.1"),
+        Lease("10.244.2.0/24", "198.18.0.2"),
+        Lease("10.244.3.0/24", "198.18.0.9"),
+    ], Revision: 42));
+
+    private static SubnetLease Lease(string subnet, string publicIp) => new(
+        "/coreos.com/network/subnets/" + subnet.Replace('/', '-'),
+        new ParsedSubnetKey(Ipv4Subnet.Parse(subnet), IsCanonical: true, Ipv6Subnet: null),
+        new LeaseAttributes(Ipv4.Parse(publicIp)),
+        EtcdLeaseId: 0x1234,
+        ModRevision: 7);
+
+    private static PacketBatch BatchTo(int count)
+    {
+        var batch = new PacketBatch(capacity: 16, slotSize: 256);
+        for (int i = 0; i < count; i++)
+        {
+            byte[] packet = PacketBuilder.Between("10.244.1.2", $"10.244.2.{i + 1}").Udp();
+            packet.CopyTo(batch.Slot(i));
+            batch.Length(i) = packet.Length;
+        }
+        batch.Count = count;
+        return batch;
+    }
+}

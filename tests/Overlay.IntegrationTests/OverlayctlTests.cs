@@ -1,0 +1,47 @@
+using Overlay.TestKit;
+using Overlay.TestKit.Privileged;
+
+namespace Overlay.IntegrationTests;
+
+/// <summary>overlayctl against running daemons in the lab: routes beside etcd's leases, live totals, pcap capture.</summary>
+public sealed class OverlayctlTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    [PrivilegedFact]
+    public void Routes_stats_and_a_capture_that_tshark_reads_come_from_the_running_daemon()
+    {
+        using OverlayLab lab = OverlayLab.Create(hosts: 2);
+        DaemonProcess first = lab.StartDaemon(0);
+        DaemonProcess second = lab.StartDaemon(1);
+        string firstSubnet = first.WaitForSubnet(s_timeout);
+        string secondTun = OverlayLab.TunAddress(second.WaitForSubnet(s_timeout));
+        Assert.Equal(0, lab.PingUntilReply(0, secondTun, TimeSpan.FromSeconds(10)).ExitCode);
+        string socket = lab.AdminSocketFor(0);
+
+        // overlayctl reads etcd directly from host 1's namespace (where etcd listens) and asks the daemon over its socket.
+        ToolResult routes = lab.Host(0).TryExec(s_timeout, "dotnet", Ctl, "-socket", socket, "-etcd-endpoints", lab.Etcd.Endpoint, "routes");
+        Assert.True(routes.ExitCode == 0, routes.StandardOutput + routes.StandardError);
+        Assert.Matches($@"{secondTun}/24\s+198\.18\.0\.2:8285\s+198\.18\.0\.2\s+in sync", routes.StandardOutput);
+        Assert.Contains(OverlayLab.TunAddress(firstSubnet) + "/24", routes.StandardOutput);
+
+        ToolResult stats = Tools.TryRun(s_timeout, "dotnet", Ctl, "-socket", socket, "stats", "-c", "1");
+        Assert.True(stats.ExitCode == 0, stats.StandardOutput + stats.StandardError);
+        Assert.Contains("total", stats.StandardOutput);
+
+        string file = Path.Combine(Path.GetDirectoryName(socket)!, "capture.pcap");
+        Task<ToolResult> capture = Task.Run(() => Tools.TryRun(s_timeout, "dotnet", Ctl, "-socket", socket, "capture", "-c", "4", "-w", file));
+        Thread.Sleep(1500);
+        lab.Ping(0, secondTun, count: 4, interval: 0.1);
+        ToolResult captured = capture.Result;
+        Assert.True(captured.ExitCode == 0, captured.StandardOutput + captured.StandardError + first.Output);
+
+        string fields = Tools.Run("tshark", "-r", file, "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "ip.proto");
+        string[] packets = fields.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, packets.Length);
+        Assert.All(packets, p => Assert.Contains(secondTun, p));
+        Assert.All(packets, p => Assert.EndsWith("\t1", p));
+    }
+
+    private static string Ctl => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
+}
