@@ -21,9 +21,18 @@ public class FlagParsingTests
         Assert.Null(options.PublicIp);
         Assert.True(options.Offload);
         Assert.True(options.SourceCheck);
-        Assert.InRange(options.Queues, 1, 8);
+        Assert.Equal(DaemonOptions.DefaultQueues(Environment.ProcessorCount), options.Queues);
         Assert.Equal(64, options.BatchSize);
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(4, 2)]
+    [InlineData(7, 3)]
+    [InlineData(64, 8)]
+    public void Default_queue_count_is_one_per_two_cpus_within_1_to_8(int cpus, int queues) =>
+        Assert.Equal(queues, DaemonOptions.DefaultQueues(cpus));
 
     [Fact]
     public void Data_plane_knobs_parse()

@@ -31,7 +31,7 @@ internal static class DaemonFlags
         flags.Add(new("healthz-port", "the port for healthz server to listen (0 to disable)", DefaultText: "0"));
         // Overlay's own data-plane knobs; flanneld has none of these, and the defaults are the fast path.
         flags.Add(new("offload", "use TUN segmentation offload and UDP GSO/GRO where the kernel has them (false: one packet per datagram both ways, like flannel's C forwarder)", IsBoolean: true, DefaultText: "true"));
-        flags.Add(new("queues", "forwarding queues, one reactor thread pair each (0: one per CPU, at most 8)", DefaultText: "0"));
+        flags.Add(new("queues", "forwarding queues, one reactor thread pair each (0: one per two CPUs, 1 to 8)", DefaultText: "0"));
         flags.Add(new("batch-size", "packets moved per syscall batch, 1 to 1024", DefaultText: "64"));
         flags.Add(new("udp-buffer-bytes", "UDP socket send and receive buffer size", DefaultText: "7340032"));
         flags.Add(new("tun-txqueuelen", "transmit queue length of the TUN device", DefaultText: "1000"));

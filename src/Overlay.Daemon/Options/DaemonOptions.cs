@@ -40,6 +40,12 @@ internal sealed record DaemonOptions
     public bool ShowVersion { get; init; }
     public IReadOnlyList<string> FromEnvironment { get; init; } = [];
 
+    /// <summary>
+    /// One queue per two CPUs, 1 to 8: each queue runs two busy threads (TUN to UDP, UDP to TUN), and more threads
+    /// than cores only adds wake-ups and cache misses (on 2 cores, 1 queue moved 1.5x the TCP of 2 queues).
+    /// </summary>
+    public static int DefaultQueues(int processorCount) => Math.Clamp(processorCount / 2, 1, 8);
+
     /// <summary>Parses and validates; throws <see cref="UsageException"/> (exit 2) or <see cref="OptionsException"/> (exit 1).</summary>
     public static DaemonOptions Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -154,7 +160,7 @@ internal sealed record DaemonOptions
             Offload = flags.Bool("offload", true),
             SourceCheck = flags.Bool("source-check", true),
             AdminSocket = flags.IsSet("admin-socket") ? flags.OptionalString("admin-socket") : "/run/flannel/overlayd.sock",
-            Queues = queues == 0 ? Math.Clamp(Environment.ProcessorCount, 1, 8) : queues,
+            Queues = queues == 0 ? DefaultQueues(Environment.ProcessorCount) : queues,
             BatchSize = batchSize,
             UdpBufferBytes = udpBuffer,
             TunTxQueueLength = txQueue,
