@@ -62,13 +62,7 @@ public sealed class InboundLoop : IForwardingLoop
         _tally.AddUdpReceived(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
         _processor.Process(_packets, _tally);
 
-        int pending = PendingPackets.Count(_packets, out _);
-        if (pending > 0)
-        {
-            int written = Math.Clamp(_tun.Write(_packets), 0, pending);
-            _tally.AddTunWritten(written, PendingPackets.BytesOfFirst(_packets, written));
-            _tally.AddDrop(DropReason.TunWriteFailed, pending - written);
-        }
+        BatchHandoff.Write(_tun, _packets, _tally);
 
         _counters.Add(_tally);
         return true;

@@ -63,22 +63,10 @@ public sealed class InboundProcessor
         Span<int> lengths = packets.Lengths;
         ReadOnlySpan<PeerEndpoint> senders = packets.Endpoints;
         int count = Math.Min(packets.Count, packets.Capacity);
-        int slotSize = packets.SlotSize;
         for (int i = 0; i < count; i++)
         {
-            int received = lengths[i];
-            if ((uint)received > (uint)slotSize)
+            if (!PacketValidator.TryAdmit(packets.Slot(i), ref lengths[i], tally, out Span<byte> packet))
             {
-                lengths[i] = 0;
-                tally.AddDrop(DropReason.Truncated);
-                continue;
-            }
-            Span<byte> packet = packets.Slot(i)[..received];
-            DropReason reason = PacketValidator.Validate(packet, out int packetLength);
-            if (reason != DropReason.None)
-            {
-                lengths[i] = 0;
-                tally.AddDrop(reason);
                 continue;
             }
             if (knownPeers is not null && !knownPeers.IsKnownPeer(senders[i].Address))
@@ -91,9 +79,7 @@ public sealed class InboundProcessor
             {
                 lengths[i] = 0;
                 tally.AddDrop(DropReason.TtlExpired);
-                continue;
             }
-            lengths[i] = packetLength;
         }
         Capture?.Offer(packets, CaptureDirection.Inbound);
     }

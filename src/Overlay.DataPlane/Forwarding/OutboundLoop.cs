@@ -67,21 +67,8 @@ public sealed class OutboundLoop : IForwardingLoop
         _replies.Count = 0;
         _processor.Process(_packets, _replies, _tally);
 
-        int pending = PendingPackets.Count(_packets, out _);
-        if (pending > 0)
-        {
-            int sent = Math.Clamp(_udp.Send(_packets), 0, pending);
-            _tally.AddUdpSent(sent, PendingPackets.BytesOfFirst(_packets, sent));
-            _tally.AddDrop(DropReason.SendFailed, pending - sent);
-        }
-
-        int replies = _replies.Count;
-        if (replies > 0)
-        {
-            int written = Math.Clamp(_tun.Write(_replies), 0, replies);
-            _tally.AddTunWritten(written, PendingPackets.BytesOfFirst(_replies, written));
-            _tally.AddDrop(DropReason.TunWriteFailed, replies - written);
-        }
+        BatchHandoff.Send(_udp, _packets, _tally);
+        BatchHandoff.Write(_tun, _replies, _tally);
 
         _counters.Add(_tally);
         return true;

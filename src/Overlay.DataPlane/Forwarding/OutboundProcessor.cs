@@ -68,26 +68,12 @@ public sealed class OutboundProcessor
         Span<int> lengths = packets.Lengths;
         Span<PeerEndpoint> endpoints = packets.Endpoints;
         int count = Math.Min(packets.Count, packets.Capacity);
-        int slotSize = packets.SlotSize;
         for (int i = 0; i < count; i++)
         {
-            int received = lengths[i];
-            if ((uint)received > (uint)slotSize)
+            if (!PacketValidator.TryAdmit(packets.Slot(i), ref lengths[i], tally, out Span<byte> packet))
             {
-                // A source that reports more than a slot holds broke its contract; never read past the slot.
-                lengths[i] = 0;
-                tally.AddDrop(DropReason.Truncated);
                 continue;
             }
-            Span<byte> packet = packets.Slot(i)[..received];
-            DropReason reason = PacketValidator.Validate(packet, out int packetLength);
-            if (reason != DropReason.None)
-            {
-                lengths[i] = 0;
-                tally.AddDrop(reason);
-                continue;
-            }
-            packet = packet[..packetLength];
 
             uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[Ipv4Header.DestinationOffset..]);
             if (!table.TryLookup(destination, out PeerEndpoint nextHop))
@@ -113,7 +99,6 @@ public sealed class OutboundProcessor
                 tally.AddDrop(DropReason.TtlExpired);
                 continue;
             }
-            lengths[i] = packetLength;
             endpoints[i] = nextHop;
         }
         Capture?.Offer(packets, CaptureDirection.Outbound);

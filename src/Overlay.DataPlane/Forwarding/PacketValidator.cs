@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Overlay.DataPlane.Packets;
 
 namespace Overlay.DataPlane.Forwarding;
@@ -43,5 +44,38 @@ public static class PacketValidator
         }
         packetLength = totalLength;
         return DropReason.None;
+    }
+
+    /// <summary>
+    /// The per-slot prologue of both processors: checks the received length against the slot, then the header
+    /// (<see cref="Validate"/>). On success trims <paramref name="length"/> to the header's total length and returns
+    /// that packet; on failure sets <paramref name="length"/> to 0 (the slot is dropped) and counts the reason.
+    /// </summary>
+    /// <param name="slot">The whole slot, <see cref="Buffers.PacketBatch.SlotSize"/> bytes.</param>
+    /// <param name="length">The slot's length entry, as the source reported it.</param>
+    /// <param name="tally">The calling thread's tally.</param>
+    /// <param name="packet">The validated packet, without padding; empty on failure.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool TryAdmit(Span<byte> slot, ref int length, ForwardingTally tally, out Span<byte> packet)
+    {
+        packet = default;
+        int received = length;
+        if ((uint)received > (uint)slot.Length)
+        {
+            // A source that reports more than a slot holds broke its contract; never read past the slot.
+            length = 0;
+            tally.AddDrop(DropReason.Truncated);
+            return false;
+        }
+        DropReason reason = Validate(slot[..received], out int packetLength);
+        if (reason != DropReason.None)
+        {
+            length = 0;
+            tally.AddDrop(reason);
+            return false;
+        }
+        packet = slot[..packetLength];
+        length = packetLength;
+        return true;
     }
 }

@@ -88,7 +88,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         int pending = _superpackets.Count;
         if (pending > 0)
         {
-            int written = Math.Clamp(_tun.Write(_superpackets), 0, pending);
+            int written = BatchHandoff.Write(_tun, _superpackets, pending);
             // Like sendmmsg, a short write is taken to have stopped at the first refusal.
             int packetsWritten = 0;
             long bytesWritten = 0;

@@ -131,20 +131,7 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         _replies.Count = 0;
         _processor.Process(_segments, _replies, _tally);
 
-        int pending = PendingPackets.Count(_segments, out _);
-        if (pending > 0)
-        {
-            int sent = Math.Clamp(_udp.Send(_segments), 0, pending);
-            _tally.AddUdpSent(sent, PendingPackets.BytesOfFirst(_segments, sent));
-            _tally.AddDrop(DropReason.SendFailed, pending - sent);
-        }
-
-        int replies = _replies.Count;
-        if (replies > 0)
-        {
-            int written = Math.Clamp(_tun.Write(_replies), 0, replies);
-            _tally.AddTunWritten(written, PendingPackets.BytesOfFirst(_replies, written));
-            _tally.AddDrop(DropReason.TunWriteFailed, replies - written);
-        }
+        BatchHandoff.Send(_udp, _segments, _tally);
+        BatchHandoff.Write(_tun, _replies, _tally);
     }
 }

@@ -128,7 +128,7 @@ public sealed unsafe class TunQueue : ITunQueue
         while (true)
         {
             // Read before polling: under load the fd is almost always readable, and this saves a poll per batch.
-            int errno = _vnetHeader ? DrainWithHeaders(batch) : DrainPlain(batch);
+            int errno = Drain(batch);
             bool failed = errno != 0 && errno != LibC.EAGAIN;
             if (failed)
             {
@@ -235,36 +235,12 @@ public sealed unsafe class TunQueue : ITunQueue
         }
     }
 
-    /// <summary>Plain reads straight into the slots; returns the errno that ended the drain (EAGAIN when empty).</summary>
-    private int DrainPlain(PacketBatch batch)
-    {
-        int capacity = batch.Capacity;
-        int slotSize = batch.SlotSize;
-        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
-        Span<int> lengths = batch.Lengths;
-        Span<OffloadInfo> offloads = batch.Offloads;
-        int count = 0;
-        long bytes = 0;
-        int errno = 0;
-        while (count < capacity)
-        {
-            long result = Syscall.Read(_fd, slab + ((long)count * slotSize), slotSize);
-            if (result < 0)
-            {
-                errno = (int)-result;
-                break;
-            }
-            lengths[count] = (int)result;
-            offloads[count] = default;
-            bytes += result;
-            count++;
-        }
-        Publish(batch, count, bytes, malformed: 0);
-        return errno;
-    }
-
-    /// <summary>readv of [vnet header][slot] per packet; the header becomes the slot's OffloadInfo.</summary>
-    private int DrainWithHeaders(PacketBatch batch)
+    /// <summary>
+    /// Reads packets into consecutive slots until the batch is full or a read fails; returns the errno that ended the
+    /// drain (EAGAIN when empty). Plain: read() straight into the slot. Offloads: readv of [vnet header][slot], and
+    /// the header becomes the slot's OffloadInfo.
+    /// </summary>
+    private int Drain(PacketBatch batch)
     {
         int capacity = batch.Capacity;
         int slotSize = batch.SlotSize;
@@ -278,22 +254,28 @@ public sealed unsafe class TunQueue : ITunQueue
         _readVectors[1].iov_len = slotSize;
         while (count < capacity)
         {
-            _readVectors[1].iov_base = slab + ((long)count * slotSize);
-            long result = Syscall.ReadV(_fd, _readVectors, 2);
+            byte* slot = slab + ((long)count * slotSize);
+            long result = ReadOne(slot, slotSize);
             if (result < 0)
             {
                 errno = (int)-result;
                 break;
             }
-            if (result < sizeof(virtio_net_hdr))
+            int length = (int)result;
+            OffloadInfo offload = default;
+            if (_vnetHeader)
             {
-                // The kernel always writes the whole header; anything shorter cannot be interpreted.
-                malformed++;
-                continue;
+                if (result < sizeof(virtio_net_hdr))
+                {
+                    // The kernel always writes the whole header; anything shorter cannot be interpreted.
+                    malformed++;
+                    continue;
+                }
+                length -= sizeof(virtio_net_hdr);
+                offload = VnetHeader.ToOffload(_readHeader);
             }
-            int length = (int)result - sizeof(virtio_net_hdr);
             lengths[count] = length;
-            offloads[count] = VnetHeader.ToOffload(_readHeader);
+            offloads[count] = offload;
             bytes += length;
             count++;
         }
@@ -313,6 +295,16 @@ public sealed unsafe class TunQueue : ITunQueue
         {
             Interlocked.Add(ref _readErrors, malformed);
         }
+    }
+
+    private long ReadOne(byte* slot, int slotSize)
+    {
+        if (!_vnetHeader)
+        {
+            return Syscall.Read(_fd, slot, slotSize);
+        }
+        _readVectors[1].iov_base = slot;
+        return Syscall.ReadV(_fd, _readVectors, 2);
     }
 
     private long WriteOne(byte* packet, int length) =>

@@ -30,9 +30,9 @@ internal sealed class InMemoryTun : ITunQueue
     /// <summary>Packets written by the forwarder and not yet taken.</summary>
     public int WrittenCount => _fromForwarder.Count;
 
-    public bool Inject(ReadOnlySpan<byte> packet) => _toForwarder.TryEnqueue(packet, default);
+    public bool Inject(ReadOnlySpan<byte> packet) => _toForwarder.TryEnqueue(packet);
 
-    public byte[]? TryTakeWritten() => _fromForwarder.TryDequeue(out _);
+    public byte[]? TryTakeWritten() => _fromForwarder.TryDequeue(out _, out _);
 
     /// <summary>Forgets every written packet without copying it out (allocation-free).</summary>
     public void DiscardWritten() => _fromForwarder.Clear();
@@ -54,7 +54,7 @@ internal sealed class InMemoryTun : ITunQueue
         int written = 0;
         for (int i = 0; i < batch.Count; i++)
         {
-            if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i), default))
+            if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i)))
             {
                 written++;
             }

@@ -29,7 +29,7 @@ internal sealed class InMemoryUdpSocket : IUdpBatchSocket
     public bool Inject(ReadOnlySpan<byte> datagram, PeerEndpoint from) => _inbox.TryEnqueue(datagram, from);
 
     /// <summary>Takes the oldest queued datagram without going through a forwarder (allocates; for assertions).</summary>
-    public byte[]? TryTake(out PeerEndpoint from) => _inbox.TryDequeue(out from);
+    public byte[]? TryTake(out PeerEndpoint from) => _inbox.TryDequeue(out from, out _);
 
     internal bool Accept(ReadOnlySpan<byte> datagram, PeerEndpoint from) => _inbox.TryEnqueue(datagram, from);
 

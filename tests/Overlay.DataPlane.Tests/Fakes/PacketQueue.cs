@@ -4,7 +4,9 @@ using Overlay.DataPlane.Routing;
 namespace Overlay.DataPlane.Tests.Fakes;
 
 /// <summary>
-/// A bounded FIFO of packets in one preallocated slab, shared by the in-memory TUN and UDP fakes. Enqueue and dequeue
+/// A bounded FIFO of packets in one preallocated slab, shared by the in-memory TUN (plain and offload) and UDP fakes.
+/// Each packet travels with an endpoint and an <see cref="OffloadInfo"/>, both all-zero unless the producer gives them,
+/// and lands in the batch slot with both, so a slot never keeps metadata from an earlier batch. Enqueue and dequeue
 /// copy bytes and allocate nothing. Thread-safe: any number of producers and consumers, one lock.
 /// </summary>
 internal sealed class PacketQueue
@@ -13,6 +15,7 @@ internal sealed class PacketQueue
     private readonly byte[] _slab;
     private readonly int[] _lengths;
     private readonly PeerEndpoint[] _endpoints;
+    private readonly OffloadInfo[] _offloads;
     private readonly int _slotSize;
     private int _head;
     private int _count;
@@ -24,6 +27,7 @@ internal sealed class PacketQueue
         _slab = new byte[capacity * slotSize];
         _lengths = new int[capacity];
         _endpoints = new PeerEndpoint[capacity];
+        _offloads = new OffloadInfo[capacity];
     }
 
     public int Capacity => _lengths.Length;
@@ -40,7 +44,7 @@ internal sealed class PacketQueue
     }
 
     /// <summary>Appends a copy of <paramref name="packet"/>; false when the queue is full, completed, or the packet exceeds a slot.</summary>
-    public bool TryEnqueue(ReadOnlySpan<byte> packet, PeerEndpoint endpoint)
+    public bool TryEnqueue(ReadOnlySpan<byte> packet, PeerEndpoint endpoint = default, OffloadInfo offload = default)
     {
         lock (_gate)
         {
@@ -52,6 +56,7 @@ internal sealed class PacketQueue
             packet.CopyTo(_slab.AsSpan(tail * _slotSize, _slotSize));
             _lengths[tail] = packet.Length;
             _endpoints[tail] = endpoint;
+            _offloads[tail] = offload;
             _count++;
             Monitor.PulseAll(_gate);
             return true;
@@ -97,6 +102,7 @@ internal sealed class PacketQueue
                     batch.Length(i) = 0;
                 }
                 batch.Endpoint(i) = _endpoints[_head];
+                batch.Offload(i) = _offloads[_head];
                 _head = (_head + 1) % _lengths.Length;
                 _count--;
             }
@@ -106,17 +112,19 @@ internal sealed class PacketQueue
     }
 
     /// <summary>Removes the oldest packet and returns a copy of it, or null when empty. Allocates: for assertions only.</summary>
-    public byte[]? TryDequeue(out PeerEndpoint endpoint)
+    public byte[]? TryDequeue(out PeerEndpoint endpoint, out OffloadInfo offload)
     {
         lock (_gate)
         {
             endpoint = default;
+            offload = default;
             if (_count == 0)
             {
                 return null;
             }
             byte[] packet = _slab.AsSpan(_head * _slotSize, _lengths[_head]).ToArray();
             endpoint = _endpoints[_head];
+            offload = _offloads[_head];
             _head = (_head + 1) % _lengths.Length;
             _count--;
             return packet;

@@ -78,11 +78,9 @@ public sealed class TunDeviceTests
         using TestNamespace ns = TestNamespace.Create("tun");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(15));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown);
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(15));
+            ShutdownSignal shutdown = overlay.Shutdown;
+            TunDevice tun = overlay.Device;
             using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, 8, shutdown);
             uint remotePod = Ipv4.Parse("10.244.5.7");
             byte[] payload = Payloads.Create(300, 1);
@@ -111,11 +109,9 @@ public sealed class TunDeviceTests
         using TestNamespace ns = TestNamespace.Create("tun");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(15));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown);
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(15));
+            ShutdownSignal shutdown = overlay.Shutdown;
+            TunDevice tun = overlay.Device;
             using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, 8, shutdown);
             var remote = new PeerEndpoint(Ipv4.Parse("10.244.7.9"), 5000);
             var outgoing = new PacketBatch(1, SlotSize);

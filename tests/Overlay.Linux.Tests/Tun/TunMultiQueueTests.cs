@@ -1,6 +1,5 @@
 using Overlay.DataPlane.Buffers;
 using Overlay.DataPlane.Routing;
-using Overlay.Linux.Netlink;
 using Overlay.Linux.Tests.Support;
 using Overlay.Linux.Tun;
 using Overlay.Linux.Udp;
@@ -24,11 +23,9 @@ public sealed class TunMultiQueueTests
         using TestNamespace ns = TestNamespace.Create("mq");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, new TunOptions { Offload = offload, Queues = 2 });
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(20), new TunOptions { Offload = offload, Queues = 2 });
+            ShutdownSignal shutdown = overlay.Shutdown;
+            TunDevice tun = overlay.Device;
 
             Assert.Equal(2, tun.Queues.Count);
             Assert.NotEqual(tun.Queues[0].Fd, tun.Queues[1].Fd);
@@ -66,11 +63,9 @@ public sealed class TunMultiQueueTests
         using TestNamespace ns = TestNamespace.Create("mq");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(15));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, new TunOptions { Queues = 2 });
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(15), new TunOptions { Queues = 2 });
+            ShutdownSignal shutdown = overlay.Shutdown;
+            TunDevice tun = overlay.Device;
             using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, 8, shutdown);
             byte[] payload = Payloads.Create(200, 3);
             byte[] packet = UdpPacket.Build(s_remotePod, 4000, OverlayAddresses.LeaseAddress, socket.LocalPort, payload);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Overlay.DataPlane.Buffers;
 using Overlay.DataPlane.Routing;
-using Overlay.Linux.Netlink;
 using Overlay.Linux.Tests.Support;
 using Overlay.Linux.Tun;
 using Overlay.Linux.Udp;
@@ -77,11 +76,8 @@ public sealed class TunOffloadTests
         using TestNamespace ns = TestNamespace.Create("tso");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(20), s_offload);
+            TunDevice tun = overlay.Device;
             var batch = new PacketBatch(8, BigSlot);
             const ushort Port = 80;
             using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -123,11 +119,8 @@ public sealed class TunOffloadTests
         using TestNamespace ns = TestNamespace.Create("tso");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(20), s_offload);
+            TunDevice tun = overlay.Device;
             var batch = new PacketBatch(8, BigSlot);
             const ushort ServerPort = 7000;
             const ushort ClientPort = 40000;
@@ -182,11 +175,9 @@ public sealed class TunOffloadTests
         using TestNamespace ns = TestNamespace.Create("uso");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(20), s_offload);
+            ShutdownSignal shutdown = overlay.Shutdown;
+            TunDevice tun = overlay.Device;
             int[] sizes = [.. Enumerable.Repeat(1000, 10)];
             byte[] expected = SendGsoRun(shutdown, sizes);
             var batch = new PacketBatch(8, BigSlot);
@@ -217,11 +208,9 @@ public sealed class TunOffloadTests
         using TestNamespace ns = TestNamespace.Create("uso");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(20));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload with { Uso = false });
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(20), s_offload with { Uso = false });
+            ShutdownSignal shutdown = overlay.Shutdown;
+            TunDevice tun = overlay.Device;
             int[] sizes = [.. Enumerable.Repeat(1000, 10)];
             byte[] expected = SendGsoRun(shutdown, sizes);
 
@@ -238,11 +227,9 @@ public sealed class TunOffloadTests
         NamespaceThread.Run(ns.Name, () =>
         {
             const int Packets = 8;
-            using var shutdown = new ShutdownSignal();
-            using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(30));
-            using var netlink = new RouteNetlink();
-            using TunDevice tun = TunDevice.Create("flannel%d", shutdown, s_offload);
-            OverlayAddresses.ConfigureLikeFlannel(netlink, tun);
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(30), s_offload);
+            ShutdownSignal shutdown = overlay.Shutdown;
+            TunDevice tun = overlay.Device;
             using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, Packets, shutdown, new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
             // Out through the TUN: datagrams to the remote pod. In through the TUN: packets from it to the socket.
             PacketBatch toPod = Datagrams.BatchOf(2048, [.. Enumerable.Repeat(300, Packets)], new PeerEndpoint(s_remotePod, 5000));
@@ -265,7 +252,7 @@ public sealed class TunOffloadTests
             Assert.Equal(100, warmUp);
             Assert.Equal(200, measured);
             Assert.Equal(0, allocated);
-            Assert.False(watchdog.Fired);
+            Assert.False(overlay.Watchdog.Fired);
         });
     }
 

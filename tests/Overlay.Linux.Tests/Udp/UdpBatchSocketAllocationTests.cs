@@ -23,21 +23,10 @@ public sealed class UdpBatchSocketAllocationTests
         using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(30));
         using UdpBatchSocket receiver = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown, receiveBufferBytes: 4 << 20);
         using UdpBatchSocket sender = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown);
-        var outgoing = new PacketBatch(BatchSize, 2048);
+        PacketBatch outgoing = FullBatch(DatagramBytes, receiver.LocalEndpoint);
         var incoming = new PacketBatch(BatchSize, 2048);
-        for (int i = 0; i < BatchSize; i++)
-        {
-            Payloads.Fill(outgoing.Slot(i)[..DatagramBytes], i);
-            outgoing.Length(i) = DatagramBytes;
-            outgoing.Endpoint(i) = receiver.LocalEndpoint;
-        }
-        outgoing.Count = BatchSize;
 
-        // Warm-up: JIT both paths (through tier-up) and let the first-call caches settle.
-        long warmUp = Exchange(sender, receiver, outgoing, incoming, rounds: 100);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        long received = Exchange(sender, receiver, outgoing, incoming, MeasuredRounds);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = MeasureExchange(sender, receiver, outgoing, incoming, out long warmUp, out long received);
 
         Assert.Equal(100L * BatchSize, warmUp);
         Assert.Equal((long)MeasuredRounds * BatchSize, received);
@@ -54,21 +43,11 @@ public sealed class UdpBatchSocketAllocationTests
         using var watchdog = new ShutdownWatchdog(shutdown, TimeSpan.FromSeconds(30));
         using UdpBatchSocket receiver = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown, new UdpSocketOptions { Gro = true, ReceiveBufferBytes = 8 << 20 });
         using UdpBatchSocket sender = UdpBatchSocket.Open(loopback, 0, BatchSize, shutdown, new UdpSocketOptions { Gso = true });
-        var outgoing = new PacketBatch(BatchSize, 2048);
+        PacketBatch outgoing = FullBatch(GsoDatagramBytes, receiver.LocalEndpoint);
         // Smaller than one coalesced message, so most datagrams are delivered from the socket's pending store.
         var incoming = new PacketBatch(BatchSize / 4, 2048);
-        for (int i = 0; i < BatchSize; i++)
-        {
-            Payloads.Fill(outgoing.Slot(i)[..GsoDatagramBytes], i);
-            outgoing.Length(i) = GsoDatagramBytes;
-            outgoing.Endpoint(i) = receiver.LocalEndpoint;
-        }
-        outgoing.Count = BatchSize;
 
-        long warmUp = Exchange(sender, receiver, outgoing, incoming, rounds: 100);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        long received = Exchange(sender, receiver, outgoing, incoming, MeasuredRounds);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = MeasureExchange(sender, receiver, outgoing, incoming, out long warmUp, out long received);
 
         Assert.Equal(100L * BatchSize, warmUp);
         Assert.Equal((long)MeasuredRounds * BatchSize, received);
@@ -76,6 +55,23 @@ public sealed class UdpBatchSocketAllocationTests
         Assert.True(sender.GsoRuns >= 100 + MeasuredRounds, $"only {sender.GsoRuns} GSO runs: the GSO path was not measured");
         Assert.True(receiver.GroSegments > receiver.GroMessages, "nothing came coalesced: the GRO path was not measured");
         Assert.False(watchdog.Fired);
+    }
+
+    /// <summary><see cref="BatchSize"/> datagrams of <paramref name="bytes"/> each, all to <paramref name="destination"/>.</summary>
+    private static PacketBatch FullBatch(int bytes, PeerEndpoint destination) =>
+        Datagrams.BatchOf(2048, [.. Enumerable.Repeat(bytes, BatchSize)], destination);
+
+    /// <summary>
+    /// Exchanges 100 warm-up rounds, to JIT both paths (through tier-up) and let the first-call caches settle, then
+    /// <see cref="MeasuredRounds"/> measured ones; returns the bytes the measured rounds allocated on this thread.
+    /// </summary>
+    private static long MeasureExchange(UdpBatchSocket sender, UdpBatchSocket receiver, PacketBatch outgoing, PacketBatch incoming,
+        out long warmUp, out long received)
+    {
+        warmUp = Exchange(sender, receiver, outgoing, incoming, rounds: 100);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        received = Exchange(sender, receiver, outgoing, incoming, MeasuredRounds);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     private static long Exchange(UdpBatchSocket sender, UdpBatchSocket receiver, PacketBatch outgoing, PacketBatch incoming, int rounds)

@@ -1,6 +1,7 @@
 using Overlay.DataPlane.Abstractions;
 using Overlay.DataPlane.Buffers;
 using Overlay.DataPlane.Offload;
+using Overlay.DataPlane.Tests.Fakes;
 
 namespace Overlay.DataPlane.Tests.Offload.Fakes;
 
@@ -12,13 +13,13 @@ namespace Overlay.DataPlane.Tests.Offload.Fakes;
 /// </summary>
 internal sealed class OffloadTun : ITunQueue
 {
-    private readonly OffloadPacketQueue _toForwarder;
-    private readonly OffloadPacketQueue _fromForwarder;
+    private readonly PacketQueue _toForwarder;
+    private readonly PacketQueue _fromForwarder;
 
     public OffloadTun(int readCapacity = 16, int writeCapacity = 64, int slotSize = OffloadLimits.MaximumPacketLength)
     {
-        _toForwarder = new OffloadPacketQueue(readCapacity, slotSize);
-        _fromForwarder = new OffloadPacketQueue(writeCapacity, slotSize);
+        _toForwarder = new PacketQueue(readCapacity, slotSize);
+        _fromForwarder = new PacketQueue(writeCapacity, slotSize);
     }
 
     /// <summary>How long <see cref="Read"/> waits for a packet before returning an empty batch.</summary>
@@ -26,9 +27,9 @@ internal sealed class OffloadTun : ITunQueue
 
     public int WrittenCount => _fromForwarder.Count;
 
-    public bool Inject(ReadOnlySpan<byte> packet, OffloadInfo offload = default) => _toForwarder.TryEnqueue(packet, offload);
+    public bool Inject(ReadOnlySpan<byte> packet, OffloadInfo offload = default) => _toForwarder.TryEnqueue(packet, offload: offload);
 
-    public byte[]? TryTakeWritten(out OffloadInfo offload) => _fromForwarder.TryDequeue(out offload);
+    public byte[]? TryTakeWritten(out OffloadInfo offload) => _fromForwarder.TryDequeue(out _, out offload);
 
     /// <summary>Forgets every written packet without copying it out (allocation-free).</summary>
     public void DiscardWritten() => _fromForwarder.Clear();
@@ -40,7 +41,7 @@ internal sealed class OffloadTun : ITunQueue
         int written = 0;
         for (int i = 0; i < batch.Count; i++)
         {
-            if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i), batch.Offload(i)))
+            if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i), offload: batch.Offload(i)))
             {
                 written++;
             }
