@@ -18,8 +18,9 @@ public sealed class InteropTests
         DaemonProcess plain = lab.StartDaemon(1, "-offload=false", "-queues=1");
         string fastTun = OverlayLab.TunAddress(fast.WaitForSubnet(TimeSpan.FromSeconds(30)));
         string plainTun = OverlayLab.TunAddress(plain.WaitForSubnet(TimeSpan.FromSeconds(30)));
-        Assert.Contains("offload TUN", fast.Output);
-        Assert.Contains("offload off", plain.Output);
+        // The console logger writes on its own thread: wait for the line rather than read the output once.
+        Assert.True(fast.WaitForOutput("offload TUN", TimeSpan.FromSeconds(10)), fast.Output);
+        Assert.True(plain.WaitForOutput("offload off", TimeSpan.FromSeconds(10)), plain.Output);
         Assert.Equal(0, lab.PingUntilReply(0, plainTun, TimeSpan.FromSeconds(10)).ExitCode);
         Assert.Equal(0, lab.PingUntilReply(1, fastTun, TimeSpan.FromSeconds(10)).ExitCode);
 

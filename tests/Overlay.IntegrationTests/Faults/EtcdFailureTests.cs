@@ -34,7 +34,7 @@ public sealed class EtcdFailureTests(ITestOutputHelper output)
         AssertReachableFromBoth(110, "a lease written after etcd came back");
         foreach (DaemonProcess daemon in daemons)
         {
-            Assert.Contains("etcd regained", daemon.Output);
+            Assert.True(daemon.WaitForOutput("etcd regained", TimeSpan.FromSeconds(10)), daemon.Output);
         }
 
         // 2. Compaction past the watch. A live watch never meets compaction: etcd streams each event as it happens,
