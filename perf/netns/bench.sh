@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../..
 # End-to-end benchmark: Overlay against kernel VXLAN, quicktun and the bare underlay, in one run (as root).
 #
 #   perf/netns/bench.sh [-o LIST] [-t SECONDS] [-r ROUNDS] [-j FILE]
@@ -33,7 +34,7 @@ source "$here/lib/overlays.sh"
 source "$here/lib/measure.sh"
 source "$here/lib/report.sh"
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 overlays=("${BENCH_OVERLAYS[@]}") DURATION=10 rounds=2 json=
 while (($#)); do
