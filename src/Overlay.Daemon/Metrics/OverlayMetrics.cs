@@ -10,7 +10,7 @@ namespace Overlay.Daemon.Metrics;
 /// <summary>
 /// The daemon's numbers as System.Diagnostics.Metrics instruments, exported in Prometheus text format on the health
 /// port. Every instrument is observable: it reads totals the data plane already keeps (added once per batch) at scrape
-/// time, so metrics cost the packet path nothing.
+/// time, so metrics cost the packet path nothing. prometheus-net prefixes each name with the meter's ("overlay_").
 /// </summary>
 internal sealed class OverlayMetrics : IDisposable
 {
@@ -23,24 +23,24 @@ internal sealed class OverlayMetrics : IDisposable
     public OverlayMetrics(ForwardingPlane plane, RouteTableHolder routes, ControlPlaneService controlPlane)
     {
         ForwardingCounters counters = plane.Counters;
-        _meter.CreateObservableCounter("overlay_tun_read_packets", () => counters.Snapshot().TunPacketsRead, "packets", "Packets read from the TUN device");
-        _meter.CreateObservableCounter("overlay_tun_read_bytes", () => counters.Snapshot().TunBytesRead, "bytes", "Bytes read from the TUN device");
-        _meter.CreateObservableCounter("overlay_udp_sent_packets", () => counters.Snapshot().UdpPacketsSent, "packets", "Encapsulated packets sent to peers");
-        _meter.CreateObservableCounter("overlay_udp_sent_bytes", () => counters.Snapshot().UdpBytesSent, "bytes", "Encapsulated bytes sent to peers (inner packets)");
-        _meter.CreateObservableCounter("overlay_udp_received_packets", () => counters.Snapshot().UdpPacketsReceived, "packets", "Encapsulated packets received from peers");
-        _meter.CreateObservableCounter("overlay_udp_received_bytes", () => counters.Snapshot().UdpBytesReceived, "bytes", "Encapsulated bytes received from peers (inner packets)");
-        _meter.CreateObservableCounter("overlay_tun_written_packets", () => counters.Snapshot().TunPacketsWritten, "packets", "Packets written into the TUN device");
-        _meter.CreateObservableCounter("overlay_icmp_replies", () => counters.Snapshot().IcmpRepliesGenerated, "packets", "ICMP net-unreachable replies written into the TUN");
-        _meter.CreateObservableCounter("overlay_dropped_packets", () => Drops(counters), "packets", "Packets dropped, by reason");
-        _meter.CreateObservableCounter("overlay_udp_gso_runs", () => Sum(plane.Sockets, s => s.GsoRuns), "sends", "UDP GSO sends (one syscall entry carrying a run of packets)");
-        _meter.CreateObservableCounter("overlay_udp_gso_segments", () => Sum(plane.Sockets, s => s.GsoSegments), "packets", "Packets sent inside UDP GSO runs");
-        _meter.CreateObservableCounter("overlay_udp_gro_messages", () => Sum(plane.Sockets, s => s.GroMessages), "messages", "Coalesced UDP GRO receives");
-        _meter.CreateObservableCounter("overlay_udp_gro_segments", () => Sum(plane.Sockets, s => s.GroSegments), "packets", "Packets received inside UDP GRO messages");
-        _meter.CreateObservableGauge("overlay_routes", () => routes.Current.Count, "routes", "Peer routes in the table the data plane uses");
-        _meter.CreateObservableGauge("overlay_route_table_age_seconds", () => routes.Age.TotalSeconds, "s", "Seconds since the route table was last published");
-        _meter.CreateObservableGauge("overlay_etcd_connected", () => controlPlane.EtcdConnected ? 1 : 0, null, "1 while the etcd watch is connected");
-        _meter.CreateObservableGauge("overlay_etcd_watch_revision", () => controlPlane.WatchRevision, null, "The etcd revision the peer watch has reached");
-        _meter.CreateObservableGauge("overlay_lease_expiry_seconds", () => LeaseExpiry(controlPlane), "s", "Seconds until this host's subnet lease expires");
+        _meter.CreateObservableCounter("tun_read_packets", () => counters.Snapshot().TunPacketsRead, "packets", "Packets read from the TUN device");
+        _meter.CreateObservableCounter("tun_read_bytes", () => counters.Snapshot().TunBytesRead, "bytes", "Bytes read from the TUN device");
+        _meter.CreateObservableCounter("udp_sent_packets", () => counters.Snapshot().UdpPacketsSent, "packets", "Encapsulated packets sent to peers");
+        _meter.CreateObservableCounter("udp_sent_bytes", () => counters.Snapshot().UdpBytesSent, "bytes", "Encapsulated bytes sent to peers (inner packets)");
+        _meter.CreateObservableCounter("udp_received_packets", () => counters.Snapshot().UdpPacketsReceived, "packets", "Encapsulated packets received from peers");
+        _meter.CreateObservableCounter("udp_received_bytes", () => counters.Snapshot().UdpBytesReceived, "bytes", "Encapsulated bytes received from peers (inner packets)");
+        _meter.CreateObservableCounter("tun_written_packets", () => counters.Snapshot().TunPacketsWritten, "packets", "Packets written into the TUN device");
+        _meter.CreateObservableCounter("icmp_replies", () => counters.Snapshot().IcmpRepliesGenerated, "packets", "ICMP net-unreachable replies written into the TUN");
+        _meter.CreateObservableCounter("dropped_packets", () => Drops(counters), "packets", "Packets dropped, by reason");
+        _meter.CreateObservableCounter("udp_gso_runs", () => Sum(plane.Sockets, s => s.GsoRuns), "sends", "UDP GSO sends (one syscall entry carrying a run of packets)");
+        _meter.CreateObservableCounter("udp_gso_segments", () => Sum(plane.Sockets, s => s.GsoSegments), "packets", "Packets sent inside UDP GSO runs");
+        _meter.CreateObservableCounter("udp_gro_messages", () => Sum(plane.Sockets, s => s.GroMessages), "messages", "Coalesced UDP GRO receives");
+        _meter.CreateObservableCounter("udp_gro_segments", () => Sum(plane.Sockets, s => s.GroSegments), "packets", "Packets received inside UDP GRO messages");
+        _meter.CreateObservableGauge("routes", () => routes.Current.Count, "routes", "Peer routes in the table the data plane uses");
+        _meter.CreateObservableGauge("route_table_age_seconds", () => routes.Age.TotalSeconds, "s", "Seconds since the route table was last published");
+        _meter.CreateObservableGauge("etcd_connected", () => controlPlane.EtcdConnected ? 1 : 0, null, "1 while the etcd watch is connected");
+        _meter.CreateObservableGauge("etcd_watch_revision", () => controlPlane.WatchRevision, null, "The etcd revision the peer watch has reached");
+        _meter.CreateObservableGauge("lease_expiry_seconds", () => LeaseExpiry(controlPlane), "s", "Seconds until this host's subnet lease expires");
     }
 
     public void Dispose() => _meter.Dispose();
