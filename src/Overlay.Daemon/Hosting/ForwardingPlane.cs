@@ -34,8 +34,6 @@ internal sealed class ForwardingPlane : IDisposable
 
     public string DeviceName => _tun.Name;
 
-    public TunDevice Device => _tun;
-
     public IReadOnlyList<UdpBatchSocket> Sockets => _sockets;
 
     public ForwardingCounters Counters { get; } = new();
