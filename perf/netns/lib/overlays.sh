@@ -115,7 +115,7 @@ overlay_up_overlay() {
     # OVERLAYD_ARGS is split on spaces on purpose: it holds extra flags.
     # shellcheck disable=SC2086
     tb_spawn "$i" "$RUN_DIR/overlayd-h$i.log" "${OVERLAYD_CMD[@]}" -etcd-endpoints="$endpoint" -iface=ul0 \
-      -subnet-file="$RUN_DIR/subnet-h$i.env" ${OVERLAYD_ARGS:-}
+      -subnet-file="$RUN_DIR/subnet-h$i.env" -admin-socket="$RUN_DIR/admin-h$i.sock" ${OVERLAYD_ARGS:-}
     OV_FORWARDERS+=("$TB_LAST_PID")
   done
   for i in 1 2; do

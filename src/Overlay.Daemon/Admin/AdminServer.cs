@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Daemon.Options;
 
 namespace Overlay.Daemon.Admin;
 
@@ -58,12 +59,26 @@ public sealed class AdminServer : IAsyncDisposable
         }
         if (File.Exists(socketPath))
         {
+            // A socket file nobody answers on is left over from a daemon that died; one that answers belongs to a
+            // running daemon, whose overlayctl clients would be silently taken over if it were replaced.
+            if (IsServed(socketPath))
+            {
+                throw InUse(socketPath);
+            }
             File.Delete(socketPath);
         }
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            try
+            {
+                listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                // Another daemon bound it between the check above and here.
+                throw InUse(socketPath);
+            }
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -78,6 +93,24 @@ public sealed class AdminServer : IAsyncDisposable
         logger.Listening(socketPath);
         return new AdminServer(socketPath, listener, sources, logger);
     }
+
+    private static bool IsServed(string socketPath)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static OptionsException InUse(string socketPath) => new(
+        "admin-socket",
+        $"-admin-socket: {socketPath} is in use by another running process (another overlayd on this host?); give each daemon its own -admin-socket path, or -admin-socket= to run without one");
 
     public async ValueTask DisposeAsync()
     {
