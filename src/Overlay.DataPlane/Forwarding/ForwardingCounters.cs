@@ -26,6 +26,9 @@ public sealed class ForwardingCounters
     private long _superpacketsBuilt;
     private long _segmentsCoalesced;
 
+    /// <summary>The per-peer totals, fed from each tally's <see cref="ForwardingTally.Peers"/>.</summary>
+    public PeerCounters Peers { get; } = new();
+
     /// <summary>Adds the tally to the totals and resets it. Call from the tally's own thread.</summary>
     public void Add(ForwardingTally tally)
     {
@@ -48,6 +51,7 @@ public sealed class ForwardingCounters
         {
             AddIfNonZero(ref _drops[i], drops[i]);
         }
+        tally.Peers.FlushInto(Peers);
         tally.Reset();
     }
 

@@ -39,6 +39,9 @@ public sealed class ForwardingTally
     /// <summary>Plain packets merged into those superpackets.</summary>
     public long SegmentsCoalesced { get; private set; }
 
+    /// <summary>Per-peer packet and byte counts, flushed with the rest of the tally.</summary>
+    public PeerTally Peers { get; } = new();
+
     /// <summary>Drops per reason, indexed by <see cref="DropReason"/>; the <see cref="DropReason.None"/> entry stays 0.</summary>
     public ReadOnlySpan<long> Drops => _drops;
 
@@ -107,5 +110,6 @@ public sealed class ForwardingTally
         SuperpacketsBuilt = 0;
         SegmentsCoalesced = 0;
         Array.Clear(_drops);
+        Peers.Reset();
     }
 }

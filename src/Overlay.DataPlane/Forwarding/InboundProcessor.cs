@@ -7,7 +7,8 @@ namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
 /// UDP → TUN, per batch: validate and trim each datagram's IPv4 packet, drop it when its sender is not a known peer,
-/// drop an expiring TTL, decrement the TTL. Dropped slots get length 0 and are counted in the caller's tally.
+/// drop an expiring TTL, decrement the TTL, and count what passes for its peer. Dropped slots get length 0 and are
+/// counted in the caller's tally.
 /// </summary>
 /// <remarks>
 /// <para>The source check is stricter than flannel, which writes whatever reaches its port into the TUN device: a
@@ -58,8 +59,10 @@ public sealed class InboundProcessor
     {
         ArgumentNullException.ThrowIfNull(packets);
         ArgumentNullException.ThrowIfNull(tally);
-        // Null when every source is accepted, so the loop below tests one reference per datagram.
-        RouteTable? knownPeers = DropUnknownSources ? _routes.Current : null;
+        RouteTable table = _routes.Current;
+        bool dropUnknownSources = DropUnknownSources;
+        PeerTally peers = tally.Peers;
+        peers.Bind(table);
         Span<int> lengths = packets.Lengths;
         ReadOnlySpan<PeerEndpoint> senders = packets.Endpoints;
         int count = Math.Min(packets.Count, packets.Capacity);
@@ -69,7 +72,8 @@ public sealed class InboundProcessor
             {
                 continue;
             }
-            if (knownPeers is not null && !knownPeers.IsKnownPeer(senders[i].Address))
+            bool known = table.TryGetPeerIndex(senders[i].Address, out int peerIndex);
+            if (!known && dropUnknownSources)
             {
                 lengths[i] = 0;
                 tally.AddDrop(DropReason.UnknownSource);
@@ -79,6 +83,11 @@ public sealed class InboundProcessor
             {
                 lengths[i] = 0;
                 tally.AddDrop(DropReason.TtlExpired);
+                continue;
+            }
+            if (known)
+            {
+                peers.AddReceived(peerIndex, packet.Length);
             }
         }
         Capture?.Offer(packets, CaptureDirection.Inbound);

@@ -9,7 +9,8 @@ namespace Overlay.DataPlane.Forwarding;
 /// <summary>
 /// TUN → UDP, per batch: validate and trim each packet, look its destination up in the route table, answer a
 /// missing route with an ICMP net-unreachable for the TUN, drop an expiring TTL, decrement the TTL, and set the
-/// slot's endpoint to the route's next hop. Dropped slots get length 0 and are counted in the caller's tally.
+/// slot's endpoint to the route's next hop, counting it for that peer. Dropped slots get length 0 and are counted in
+/// the caller's tally.
 /// </summary>
 /// <remarks>
 /// Thread-safe: one instance may serve several forwarding threads, each with its own batches and tally. The route
@@ -64,6 +65,8 @@ public sealed class OutboundProcessor
         }
 
         RouteTable table = _routes.Current;
+        PeerTally peers = tally.Peers;
+        peers.Bind(table);
         uint localAddress = LocalAddress;
         Span<int> lengths = packets.Lengths;
         Span<PeerEndpoint> endpoints = packets.Endpoints;
@@ -76,7 +79,7 @@ public sealed class OutboundProcessor
             }
 
             uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[Ipv4Header.DestinationOffset..]);
-            if (!table.TryLookup(destination, out PeerEndpoint nextHop))
+            if (!table.TryLookup(destination, out PeerEndpoint nextHop, out int peerIndex))
             {
                 lengths[i] = 0;
                 tally.AddDrop(DropReason.NoRoute);
@@ -100,6 +103,7 @@ public sealed class OutboundProcessor
                 continue;
             }
             endpoints[i] = nextHop;
+            peers.AddSent(peerIndex, packet.Length);
         }
         Capture?.Offer(packets, CaptureDirection.Outbound);
     }

@@ -14,14 +14,15 @@ internal sealed class DensePrefixIndex
 
     /// <param name="prefixLength">The length every route has.</param>
     /// <param name="routes">Distinct networks of that length, sorted by network.</param>
-    public DensePrefixIndex(int prefixLength, ReadOnlySpan<Route> routes)
+    /// <param name="peers">The table's peers, which give each route's peer index.</param>
+    public DensePrefixIndex(int prefixLength, ReadOnlySpan<Route> routes, PeerAddressSet peers)
     {
         _shift = 32 - prefixLength;
         _base = routes[0].Subnet.Network;
         _slots = new RouteSlot[SlotsNeeded(prefixLength, routes[0].Subnet.Network, routes[^1].Subnet.Network)];
         foreach (Route route in routes)
         {
-            _slots[(int)((ulong)(route.Subnet.Network - _base) >> _shift)] = new RouteSlot(route.Subnet.Network, route.NextHop);
+            _slots[(int)((ulong)(route.Subnet.Network - _base) >> _shift)] = new RouteSlot(route.Subnet.Network, route.NextHop, peers.IndexOf(route.NextHop.Address));
         }
     }
 
@@ -29,7 +30,7 @@ internal sealed class DensePrefixIndex
     public static long SlotsNeeded(int prefixLength, uint lowest, uint highest) =>
         (long)((ulong)(highest - lowest) >> (32 - prefixLength)) + 1;
 
-    public bool TryFind(uint destination, out PeerEndpoint nextHop)
+    public bool TryFind(uint destination, out PeerEndpoint nextHop, out int peerIndex)
     {
         // A 64-bit shift so that a /0 table (shift 32) maps everything to slot 0; a destination below the base wraps
         // to a large offset and falls off the end like one above the top.
@@ -41,10 +42,12 @@ internal sealed class DensePrefixIndex
             if (slot.Occupied)
             {
                 nextHop = slot.NextHop;
+                peerIndex = slot.PeerIndex;
                 return true;
             }
         }
         nextHop = default;
+        peerIndex = -1;
         return false;
     }
 }

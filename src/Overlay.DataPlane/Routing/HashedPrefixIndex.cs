@@ -22,7 +22,8 @@ internal sealed class HashedPrefixIndex
 
     /// <param name="prefixLength">The length every route has.</param>
     /// <param name="routes">Distinct networks of that length.</param>
-    public HashedPrefixIndex(int prefixLength, ReadOnlySpan<Route> routes)
+    /// <param name="peers">The table's peers, which give each route's peer index.</param>
+    public HashedPrefixIndex(int prefixLength, ReadOnlySpan<Route> routes, PeerAddressSet peers)
     {
         PrefixLength = prefixLength;
         _mask = Ipv4Subnet.MaskOf(prefixLength);
@@ -37,13 +38,13 @@ internal sealed class HashedPrefixIndex
             {
                 i = (i + 1) & _probeMask;
             }
-            _slots[i] = new RouteSlot(route.Subnet.Network, route.NextHop);
+            _slots[i] = new RouteSlot(route.Subnet.Network, route.NextHop, peers.IndexOf(route.NextHop.Address));
         }
     }
 
     public int PrefixLength { get; }
 
-    public bool TryFind(uint destination, out PeerEndpoint nextHop)
+    public bool TryFind(uint destination, out PeerEndpoint nextHop, out int peerIndex)
     {
         uint network = destination & _mask;
         RouteSlot[] slots = _slots;
@@ -54,11 +55,13 @@ internal sealed class HashedPrefixIndex
             if (!slot.Occupied)
             {
                 nextHop = default;
+                peerIndex = -1;
                 return false;
             }
             if (slot.Network == network)
             {
                 nextHop = slot.NextHop;
+                peerIndex = slot.PeerIndex;
                 return true;
             }
             i = (i + 1) & _probeMask;

@@ -17,12 +17,12 @@ public sealed partial class RouteTable
     private readonly HashedPrefixIndex[] _byLengthLongestFirst;
     private readonly PeerAddressSet _peers;
 
-    private RouteTable(Route[] routes, DensePrefixIndex? dense, HashedPrefixIndex[] byLengthLongestFirst)
+    private RouteTable(Route[] routes, PeerAddressSet peers, DensePrefixIndex? dense, HashedPrefixIndex[] byLengthLongestFirst)
     {
         _routes = routes;
+        _peers = peers;
         _dense = dense;
         _byLengthLongestFirst = byLengthLongestFirst;
-        _peers = new PeerAddressSet(routes);
     }
 
     /// <summary>
@@ -48,27 +48,34 @@ public sealed partial class RouteTable
             a.Subnet.Network != b.Subnet.Network
                 ? a.Subnet.Network.CompareTo(b.Subnet.Network)
                 : a.Subnet.PrefixLength.CompareTo(b.Subnet.PrefixLength));
-        return sorted.Length == 0 ? new RouteTable(sorted, null, []) : BuildIndexes(sorted);
+        return sorted.Length == 0 ? new RouteTable(sorted, new PeerAddressSet(sorted), null, []) : BuildIndexes(sorted);
     }
 
     /// <summary>
     /// Finds the next hop for <paramref name="destination"/> (host byte order) by longest-prefix match.
     /// Lock-free and allocation-free; safe from any number of threads.
     /// </summary>
-    public bool TryLookup(uint destination, out PeerEndpoint nextHop)
+    public bool TryLookup(uint destination, out PeerEndpoint nextHop) => TryLookup(destination, out nextHop, out _);
+
+    /// <summary>
+    /// <see cref="TryLookup(uint, out PeerEndpoint)"/> that also gives the next hop's peer index in this table
+    /// (0..<see cref="PeerCount"/>-1, -1 when no route matches), for per-peer counting without a second lookup.
+    /// </summary>
+    public bool TryLookup(uint destination, out PeerEndpoint nextHop, out int peerIndex)
     {
         if (_dense is { } dense)
         {
-            return dense.TryFind(destination, out nextHop);
+            return dense.TryFind(destination, out nextHop, out peerIndex);
         }
         foreach (HashedPrefixIndex index in _byLengthLongestFirst)
         {
-            if (index.TryFind(destination, out nextHop))
+            if (index.TryFind(destination, out nextHop, out peerIndex))
             {
                 return true;
             }
         }
         nextHop = default;
+        peerIndex = -1;
         return false;
     }
 
@@ -77,6 +84,16 @@ public sealed partial class RouteTable
     /// any port: the inbound source check. Lock-free and allocation-free; safe from any number of threads.
     /// </summary>
     public bool IsKnownPeer(uint address) => _peers.Contains(address);
+
+    /// <summary>
+    /// Finds the peer index of a next hop's public address (host byte order), for per-peer counting of received
+    /// datagrams: false, with index -1, when <paramref name="address"/> is not a known peer. Allocation-free.
+    /// </summary>
+    public bool TryGetPeerIndex(uint address, out int peerIndex) => _peers.TryGetIndex(address, out peerIndex);
+
+    /// <summary>The public address (host byte order) of the peer with index <paramref name="peerIndex"/>.</summary>
+    /// <exception cref="IndexOutOfRangeException"><paramref name="peerIndex"/> is not in 0..<see cref="PeerCount"/>-1.</exception>
+    public uint PeerAddress(int peerIndex) => _peers.AddressAt(peerIndex);
 
     /// <summary>True when lookups go through the computed array index rather than the per-length hash tables.</summary>
     internal bool UsesDenseIndex => _dense is not null;
@@ -89,6 +106,7 @@ public sealed partial class RouteTable
             routesPerLength[route.Subnet.PrefixLength]++;
         }
 
+        var peers = new PeerAddressSet(sorted);
         int singleLength = sorted[0].Subnet.PrefixLength;
         if (routesPerLength[singleLength] == sorted.Length)
         {
@@ -96,7 +114,7 @@ public sealed partial class RouteTable
             long slots = DensePrefixIndex.SlotsNeeded(singleLength, sorted[0].Subnet.Network, sorted[^1].Subnet.Network);
             if (slots <= DenseSlotsAlwaysAllowed || slots <= (long)sorted.Length * DenseSlotsPerRouteAllowed)
             {
-                return new RouteTable(sorted, new DensePrefixIndex(singleLength, sorted), []);
+                return new RouteTable(sorted, peers, new DensePrefixIndex(singleLength, sorted, peers), []);
             }
         }
 
@@ -116,8 +134,8 @@ public sealed partial class RouteTable
                     sameLength.Add(route);
                 }
             }
-            indexes.Add(new HashedPrefixIndex(length, CollectionsMarshal.AsSpan(sameLength)));
+            indexes.Add(new HashedPrefixIndex(length, CollectionsMarshal.AsSpan(sameLength), peers));
         }
-        return new RouteTable(sorted, null, [.. indexes]);
+        return new RouteTable(sorted, peers, null, [.. indexes]);
     }
 }

@@ -12,6 +12,6 @@ public sealed partial class RouteTable
 
     public int Count => _routes.Length;
 
-    /// <summary>How many distinct peer addresses the next hops name (several leases may share one host).</summary>
+    /// <summary>How many distinct peer addresses the next hops name (several leases may share one host); peer indexes run 0..PeerCount-1.</summary>
     public int PeerCount => _peers.Count;
 }

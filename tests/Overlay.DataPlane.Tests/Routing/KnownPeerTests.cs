@@ -120,6 +120,48 @@ public sealed class KnownPeerTests
             strangers += known ? 0 : 1;
         }
         Assert.True(strangers > 10_000, $"only {strangers} of the probes were strangers: the probe mix no longer tests misses");
+        AssertPeerIndexesAreDenseAndAgreeWithLookups(table);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PeerIndexesAreDenseAndLookupsReturnTheirNextHopsIndex(bool mixedLengths)
+    {
+        var routes = new List<Route>();
+        for (uint i = 0; i < 300; i++)
+        {
+            // Several leases per host, and 0.0.0.0 as one host, so indexes are shared and the zero case is covered.
+            uint host = i % 7 == 0 ? 0 : Ipv4.Parse("198.18.0.0") + (i % 40);
+            int length = mixedLengths && i % 3 == 0 ? 26 : 24;
+            routes.Add(new Route(new Ipv4Subnet(Ipv4.Parse("10.0.0.0") + (i << 8), length), new PeerEndpoint(host, 8285)));
+        }
+
+        RouteTable table = RouteTable.Create(routes);
+
+        Assert.Equal(!mixedLengths, table.UsesDenseIndex);
+        AssertPeerIndexesAreDenseAndAgreeWithLookups(table);
+        Assert.False(table.TryGetPeerIndex(Ipv4.Parse("198.18.1.1"), out int missing));
+        Assert.Equal(-1, missing);
+        Assert.False(table.TryLookup(Ipv4.Parse("10.255.0.1"), out _, out int unrouted));
+        Assert.Equal(-1, unrouted);
+    }
+
+    private static void AssertPeerIndexesAreDenseAndAgreeWithLookups(RouteTable table)
+    {
+        var seen = new HashSet<uint>();
+        for (int i = 0; i < table.PeerCount; i++)
+        {
+            uint address = table.PeerAddress(i);
+            Assert.True(seen.Add(address), $"peer index {i} repeats {Ipv4.Format(address)}");
+            Assert.True(table.TryGetPeerIndex(address, out int index));
+            Assert.Equal(i, index);
+        }
+        foreach (Route route in table.Routes)
+        {
+            Assert.True(table.TryLookup(route.Subnet.Network, out PeerEndpoint hop, out int peerIndex));
+            Assert.Equal(hop.Address, table.PeerAddress(peerIndex));
+        }
     }
 
     private static void AssertKnowsExactly(RouteTable table, params PeerEndpoint[] peers)
