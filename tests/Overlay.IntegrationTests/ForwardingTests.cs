@@ -120,6 +120,10 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
         Assert.Matches(@"overlay_dropped_packets\S*\{reason=""NoRoute""\}", metrics);
         Assert.Matches(@"overlay_etcd_connected\S* 1", metrics);
         Assert.Matches(@"overlay_udp_sent_packets\S* [1-9]", metrics);
+        // The ping went to and came back from the second host, whose public IP labels its per-peer series.
+        Assert.Matches(@"overlay_peer_sent_packets\S*\{peer=""198\.18\.0\.2""\} [1-9]", metrics);
+        Assert.Matches(@"overlay_peer_received_packets\S*\{peer=""198\.18\.0\.2""\} [1-9]", metrics);
+        Assert.Matches(@"overlay_peer_sent_bytes\S*\{peer=""198\.18\.0\.2""\} [1-9]", metrics);
     }
 
     [PrivilegedFact]

@@ -23,11 +23,22 @@ public sealed class OverlayctlTests
         ToolResult routes = lab.Host(0).TryExec(s_timeout, "dotnet", Ctl, "-socket", socket, "-etcd-endpoints", lab.Etcd.Endpoint, "routes");
         Assert.True(routes.ExitCode == 0, routes.StandardOutput + routes.StandardError);
         Assert.Matches($@"{secondTun}/24\s+198\.18\.0\.2:8285\s+198\.18\.0\.2\s+in sync", routes.StandardOutput);
-        Assert.Contains(OverlayLab.TunAddress(firstSubnet) + "/24", routes.StandardOutput);
+        Assert.Matches($@"{OverlayLab.TunAddress(firstSubnet)}/24\s+-\s+198\.18\.0\.1\s+this host", routes.StandardOutput);
 
-        ToolResult stats = Tools.TryRun(s_timeout, "dotnet", Ctl, "-socket", socket, "stats", "-c", "1");
+        // Totals, then a second of rates while a bounded ping runs: the peer's row counts the echo requests sent to
+        // it and the replies received from it.
+        Task pinging = Task.Run(() => lab.Ping(0, secondTun, count: 15, interval: 0.1));
+        ToolResult stats = Tools.TryRun(s_timeout, "dotnet", Ctl, "-socket", socket, "stats", "-c", "2");
+        pinging.Wait(s_timeout);
         Assert.True(stats.ExitCode == 0, stats.StandardOutput + stats.StandardError);
-        Assert.Contains("total", stats.StandardOutput);
+        string[] statLines = stats.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(statLines, l => l.StartsWith("total", StringComparison.Ordinal));
+        string[] peerRows = [.. statLines.Where(l => l.TrimStart().StartsWith("198.18.0.2 ", StringComparison.Ordinal))];
+        Assert.Equal(2, peerRows.Length);
+        long[] peerTotals = [.. peerRows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse)];
+        Assert.True(peerTotals[0] >= 1 && peerTotals[2] >= 1, peerRows[0]);
+        double[] peerRates = [.. peerRows[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.True(peerRates[0] > 0 && peerRates[2] > 0, stats.StandardOutput);
 
         string file = Path.Combine(Path.GetDirectoryName(socket)!, "capture.pcap");
         Task<ToolResult> capture = Task.Run(() => Tools.TryRun(s_timeout, "dotnet", Ctl, "-socket", socket, "capture", "-c", "4", "-w", file));

@@ -15,8 +15,9 @@ internal static class DriftCommands
     public static async Task<int> RoutesAsync(CtlArguments args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         IReadOnlyList<Route> routes = await DaemonQueries.RoutesAsync(args.SocketPath, cancellationToken).ConfigureAwait(false);
+        Ipv4Subnet? local = await DaemonQueries.LocalSubnetAsync(args.SocketPath, cancellationToken).ConfigureAwait(false);
         var etcd = await TryEtcdAsync(args, stderr, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<SubnetView> views = SubnetJoin.Join(routes, etcd ?? []);
+        IReadOnlyList<SubnetView> views = SubnetJoin.Join(routes, etcd ?? [], local);
         string etcdHeader = etcd is null ? "ETCD (unavailable)" : "ETCD PUBLIC IP";
         await stdout.WriteLineAsync($"{"SUBNET",-20}{"DAEMON NEXT HOP",-24}{etcdHeader,-20}STATE").ConfigureAwait(false);
         foreach (SubnetView view in views)
@@ -36,8 +37,9 @@ internal static class DriftCommands
             return ExitCodes.DaemonUnreachable;
         }
         IReadOnlyList<Route> routes = await DaemonQueries.RoutesAsync(args.SocketPath, cancellationToken).ConfigureAwait(false);
+        Ipv4Subnet? local = await DaemonQueries.LocalSubnetAsync(args.SocketPath, cancellationToken).ConfigureAwait(false);
         await stdout.WriteLineAsync($"{"SUBNET",-20}{"PUBLIC IP",-18}{"ETCD LEASE",-20}{"DAEMON NEXT HOP",-24}STATE").ConfigureAwait(false);
-        foreach (SubnetView view in SubnetJoin.Join(routes, etcd))
+        foreach (SubnetView view in SubnetJoin.Join(routes, etcd, local))
         {
             string lease = view.EtcdLeaseId switch
             {

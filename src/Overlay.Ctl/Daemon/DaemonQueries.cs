@@ -24,6 +24,15 @@ internal static class DaemonQueries
             line.GetProperty("etcdLeaseId").GetInt64()))];
     }
 
+    /// <summary>The daemon's own lease (from its stats answer), null while it holds none.</summary>
+    public static async Task<Ipv4Subnet?> LocalSubnetAsync(string socketPath, CancellationToken cancellationToken)
+    {
+        JsonElement stats = await StatsAsync(socketPath, cancellationToken).ConfigureAwait(false);
+        return stats.TryGetProperty("localSubnet", out JsonElement local) && local.ValueKind == JsonValueKind.String
+            ? Ipv4Subnet.Parse(local.GetString()!)
+            : null;
+    }
+
     public static async Task<JsonElement> StatsAsync(string socketPath, CancellationToken cancellationToken)
     {
         IReadOnlyList<JsonElement> lines = await RequestLinesAsync(socketPath, "stats", cancellationToken).ConfigureAwait(false);

@@ -60,7 +60,10 @@ internal sealed class AdminConnection
             case AdminVerb.Stats:
                 RouteTable table = _sources.Routes();
                 WriteStatus(AdminRequest.OkLine);
-                AdminJson.WriteStats(_output, _sources.Stats(), table.Count, _sources.Capture);
+                AdminJson.WriteStats(
+                    _output,
+                    new StatsAnswer(_sources.Stats(), table.Count, _sources.Peers?.Snapshot(table) ?? [], _sources.LocalSubnet?.Invoke()),
+                    _sources.Capture);
                 break;
             case AdminVerb.Leases:
                 await WriteLeasesAsync(line, cancellationToken).ConfigureAwait(false);

@@ -10,7 +10,9 @@ namespace Overlay.Daemon.Admin;
 /// <summary>
 /// The JSON lines the admin server answers with. Field names are part of the protocol overlayctl reads:
 /// routes <c>{"subnet","publicIp","port"}</c>; leases <c>{"subnet","publicIp","key","etcdLeaseId","modRevision"}</c>;
-/// stats <c>{"routes","captureEnabled","captureSkipped","forwarding":{...every ForwardingSnapshot total...}}</c>.
+/// stats <c>{"routes","localSubnet","captureEnabled","captureSkipped","forwarding":{...every ForwardingSnapshot total...},
+/// "peers":[{"address","sentPackets","sentBytes","receivedPackets","receivedBytes"}]}</c> (localSubnet is null while
+/// the daemon holds no lease).
 /// </summary>
 public static class AdminJson
 {
@@ -43,17 +45,38 @@ public static class AdminJson
         WriteNewline(output);
     }
 
-    public static void WriteStats(IBufferWriter<byte> output, ForwardingSnapshot snapshot, int routes, CaptureTap capture)
+    public static void WriteStats(IBufferWriter<byte> output, StatsAnswer answer, CaptureTap capture)
     {
+        ArgumentNullException.ThrowIfNull(answer);
         ArgumentNullException.ThrowIfNull(capture);
         using var json = new Utf8JsonWriter(output);
         json.WriteStartObject();
-        json.WriteNumber("routes", routes);
+        json.WriteNumber("routes", answer.Routes);
+        if (answer.LocalSubnet is { } local)
+        {
+            json.WriteString("localSubnet", local.ToString());
+        }
+        else
+        {
+            json.WriteNull("localSubnet");
+        }
         json.WriteBoolean("captureEnabled", capture.IsEnabled);
         json.WriteNumber("captureSkipped", capture.Skipped);
         json.WritePropertyName("forwarding");
         // Serialized by reflection so every total the data plane adds later shows up without touching this file.
-        JsonSerializer.Serialize(json, snapshot, s_camelCase);
+        JsonSerializer.Serialize(json, answer.Totals, s_camelCase);
+        json.WriteStartArray("peers");
+        foreach (PeerTraffic peer in answer.Peers)
+        {
+            json.WriteStartObject();
+            json.WriteString("address", Ipv4.Format(peer.Address));
+            json.WriteNumber("sentPackets", peer.SentPackets);
+            json.WriteNumber("sentBytes", peer.SentBytes);
+            json.WriteNumber("receivedPackets", peer.ReceivedPackets);
+            json.WriteNumber("receivedBytes", peer.ReceivedBytes);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
         json.WriteEndObject();
         json.Flush();
         WriteNewline(output);

@@ -90,7 +90,13 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
 
         using var metrics = new OverlayMetrics(plane, routes, controlPlane);
         await using AdminServer? admin = options.AdminSocket is { } socketPath
-            ? AdminServer.Start(socketPath, new AdminSources(() => routes.Current, plane.Counters.Snapshot, capture, controlPlane.ListLeasesAsync),
+            ? AdminServer.Start(socketPath, new AdminSources(
+                    () => routes.Current,
+                    plane.Counters.Snapshot,
+                    capture,
+                    controlPlane.ListLeasesAsync,
+                    plane.Counters.Peers,
+                    () => controlPlane.CurrentLease?.Subnet),
                 loggerFactory.CreateLogger<AdminServer>())
             : null;
         _logger.Forwarding(plane.DeviceName, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);

@@ -10,7 +10,9 @@ namespace Overlay.Daemon.Metrics;
 /// <summary>
 /// The daemon's numbers as System.Diagnostics.Metrics instruments, exported in Prometheus text format on the health
 /// port. Every instrument is observable: it reads totals the data plane already keeps (added once per batch) at scrape
-/// time, so metrics cost the packet path nothing. prometheus-net prefixes each name with the meter's ("overlay_").
+/// time, so metrics cost the packet path nothing beyond the per-batch adds. Per-peer series cover the peers of the
+/// current route table, labelled with the peer's public IP. prometheus-net prefixes each name with the meter's
+/// ("overlay_").
 /// </summary>
 internal sealed class OverlayMetrics : IDisposable
 {
@@ -31,6 +33,11 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableCounter("udp_received_bytes", () => counters.Snapshot().UdpBytesReceived, "bytes", "Encapsulated bytes received from peers (inner packets)");
         _meter.CreateObservableCounter("tun_written_packets", () => counters.Snapshot().TunPacketsWritten, "packets", "Packets written into the TUN device");
         _meter.CreateObservableCounter("icmp_replies", () => counters.Snapshot().IcmpRepliesGenerated, "packets", "ICMP net-unreachable replies written into the TUN");
+        PeerCounters peers = counters.Peers;
+        _meter.CreateObservableCounter("peer_sent_packets", () => PerPeer(peers, routes, p => p.SentPackets), "packets", "Packets sent to each peer (by its public IP)");
+        _meter.CreateObservableCounter("peer_sent_bytes", () => PerPeer(peers, routes, p => p.SentBytes), "bytes", "Bytes sent to each peer (inner packets)");
+        _meter.CreateObservableCounter("peer_received_packets", () => PerPeer(peers, routes, p => p.ReceivedPackets), "packets", "Packets received from each peer and passed on to the TUN");
+        _meter.CreateObservableCounter("peer_received_bytes", () => PerPeer(peers, routes, p => p.ReceivedBytes), "bytes", "Bytes received from each peer (inner packets)");
         _meter.CreateObservableCounter("dropped_packets", () => Drops(counters), "packets", "Packets dropped, by reason");
         _meter.CreateObservableCounter("udp_gso_runs", () => Sum(plane.Sockets, s => s.GsoRuns), "sends", "UDP GSO sends (one syscall entry carrying a run of packets)");
         _meter.CreateObservableCounter("udp_gso_segments", () => Sum(plane.Sockets, s => s.GsoSegments), "packets", "Packets sent inside UDP GSO runs");
@@ -51,6 +58,14 @@ internal sealed class OverlayMetrics : IDisposable
         foreach (DropReason reason in s_reasons)
         {
             yield return new Measurement<long>(snapshot.Dropped(reason), new KeyValuePair<string, object?>("reason", reason.ToString()));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> PerPeer(PeerCounters peers, RouteTableHolder routes, Func<PeerTraffic, long> value)
+    {
+        foreach (PeerTraffic peer in peers.Snapshot(routes.Current))
+        {
+            yield return new Measurement<long>(value(peer), new KeyValuePair<string, object?>("peer", Ipv4.Format(peer.Address)));
         }
     }
 

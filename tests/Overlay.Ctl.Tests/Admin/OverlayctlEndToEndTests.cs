@@ -34,8 +34,17 @@ public sealed class OverlayctlEndToEndTests : IAsyncLifetime
         var tally = new ForwardingTally();
         tally.AddTunRead(10, 1000);
         tally.AddUdpSent(9, 900);
+        tally.Peers.Bind(_routes);
+        Assert.True(_routes.TryGetPeerIndex(Ipv4.Parse("198.18.0.3"), out int peer));
+        for (int i = 0; i < 9; i++)
+        {
+            tally.Peers.AddSent(peer, 100);
+        }
+        tally.Peers.AddReceived(peer, 60);
         _counters.Add(tally);
-        _server = AdminServer.Start(SocketPath, new AdminSources(() => _routes, _counters.Snapshot, _tap, ListLeasesAsync));
+        _server = AdminServer.Start(
+            SocketPath,
+            new AdminSources(() => _routes, _counters.Snapshot, _tap, ListLeasesAsync, _counters.Peers, () => Ipv4Subnet.Parse("10.244.1.0/24")));
         return Task.CompletedTask;
     }
 
@@ -55,7 +64,7 @@ public sealed class OverlayctlEndToEndTests : IAsyncLifetime
         Assert.Equal(0, result.ExitCode);
         string[] lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("SUBNET", lines[0], StringComparison.Ordinal);
-        Assert.Matches(@"^10\.244\.1\.0/24\s+-\s+198\.18\.0\.1\s+not routed by daemon$", lines[1]);
+        Assert.Matches(@"^10\.244\.1\.0/24\s+-\s+198\.18\.0\.1\s+this host$", lines[1]);
         Assert.Matches(@"^10\.244\.2\.0/24\s+198\.18\.0\.2:8285\s+198\.18\.0\.2\s+in sync$", lines[2]);
         Assert.Matches(@"^10\.244\.3\.0/24\s+198\.18\.0\.3:8285\s+198\.18\.0\.9\s+next hop differs$", lines[3]);
         Assert.Equal(4, lines.Length);
@@ -68,6 +77,27 @@ public sealed class OverlayctlEndToEndTests : IAsyncLifetime
         Assert.Equal(0, result.ExitCode);
         string totals = result.StandardOutput.Split('\n').Single(l => l.StartsWith("total", StringComparison.Ordinal));
         Assert.Equal(["total", "10", "9", "900", "0", "0", "0", "0", "2"], totals.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        string[] peers = [.. result.StandardOutput.Split('\n').Where(l => l.StartsWith("  198.18.", StringComparison.Ordinal))];
+        Assert.Equal(
+            [["198.18.0.2", "0", "0", "0", "0"], ["198.18.0.3", "9", "900", "1", "60"]],
+            peers.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [Fact]
+    public async Task ASecondServerOnALiveSocketFailsNamingTheFlagWhileAStaleSocketIsReplaced()
+    {
+        var sources = new AdminSources(() => _routes, _counters.Snapshot, _tap);
+        var inUse = Assert.ThrowsAny<Exception>(() => AdminServer.Start(SocketPath, sources));
+        Assert.Contains("-admin-socket", inUse.Message, StringComparison.Ordinal);
+        Assert.Contains(SocketPath, inUse.Message, StringComparison.Ordinal);
+        Assert.Equal(0, Overlayctl("-socket", SocketPath, "stats", "-c", "1").ExitCode);
+
+        // A leftover file nobody answers on (a daemon that died without unlinking its socket) is taken over.
+        string stale = Path.Combine(_directory.FullName, "stale.sock");
+        await File.WriteAllTextAsync(stale, "");
+        Assert.True(File.Exists(stale));
+        await using AdminServer replacement = AdminServer.Start(stale, sources);
+        Assert.Equal(0, Overlayctl("-socket", stale, "stats", "-c", "1").ExitCode);
     }
 
     [Fact]
