@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The lab demo: three hosts in network namespaces on one bridge (underlay 198.18.0.0/24), a real etcd,
-# one overlayd per host started with flanneld's flags, then a ping matrix over the overlay and an iperf3 run.
+# one overlayd per host started with flanneld's flags, then a ping matrix over the overlay, an iperf3 run with
+# overlayctl's live per-peer rates beside it, the daemon's routes next to etcd's leases, a pcap capture read
+# back with tshark, and the Prometheus metrics from the health port.
 # Everything it creates (namespaces, processes, temp files) is removed at exit, also on Ctrl-C or failure.
 #
 #   tools/lab.sh [-n HOSTS] [-t IPERF_SECONDS] [--keep]     (as root)
@@ -25,7 +27,7 @@ done
 ((seconds >= 1 && seconds <= 60)) || ovl_die "-t must be 1..60 seconds"
 [[ $(id -u) == 0 ]] || ovl_die "the lab creates network namespaces: run it as root"
 
-ovl_need_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 iperf3:iperf3 ping:iputils-ping
+ovl_need_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 iperf3:iperf3 ping:iputils-ping tshark:tshark
 command -v dotnet >/dev/null || ovl_die "the .NET 10 SDK (dotnet) is required"
 
 work=$(mktemp -d /tmp/overlay-lab.XXXXXX)
@@ -51,9 +53,13 @@ tag=ovl-lab-$$
 ns() { echo "$tag-$1"; }
 ul_ip() { echo "198.18.0.$1"; }
 
-ovl_log "publishing overlayd (Release)"
-dotnet publish "$repo/src/Overlay.Daemon" -c Release -o "$work/bin" --nologo -v quiet >"$work/publish.log" 2>&1 \
-  || { cat "$work/publish.log" >&2; ovl_die "dotnet publish failed"; }
+ovl_log "publishing overlayd and overlayctl (Release)"
+for project in Overlay.Daemon Overlay.Ctl; do
+  dotnet publish "$repo/src/$project" -c Release -o "$work/bin" --nologo -v quiet >"$work/publish.log" 2>&1 \
+    || { cat "$work/publish.log" >&2; ovl_die "dotnet publish of $project failed"; }
+done
+# overlayctl runs inside the host's namespace: the admin socket is a file, but etcd is only reachable there.
+ctl() { ip netns exec "$(ns h$1)" "$work/bin/overlayctl" -socket "$work/h$1.sock" "${@:2}"; }
 
 ovl_log "building $hosts hosts on a bridge: underlay 198.18.0.0/24"
 ovl_ns_add "$(ns br)"
@@ -125,22 +131,48 @@ done
 ((failures == 0)) || ovl_die "$failures ping pairs failed"
 
 echo
-echo "## iperf3 TCP, h1 -> h2 over the overlay, $seconds s"
+echo "## iperf3 TCP, h1 -> h2 over the overlay, $seconds s, with overlayctl stats on h1 beside it"
 ip netns exec "$(ns h2)" timeout $((seconds + 15)) iperf3 -s -1 -B "${tun_ip[2]}" >"$work/iperf-server.log" 2>&1 &
 ovl_pid_add $!
 sleep 0.5
+# Totals first, then one block of per-second rates (host row, then one row per peer) each second.
+timeout $((seconds + 10)) ip netns exec "$(ns h1)" "$work/bin/overlayctl" -socket "$work/h1.sock" stats -c $((seconds < 3 ? seconds + 1 : 4)) \
+  >"$work/stats.out" 2>&1 &
+stats_pid=$!
+ovl_pid_add "$stats_pid"
 if out=$(ip netns exec "$(ns h1)" timeout $((seconds + 10)) iperf3 -c "${tun_ip[2]}" -t "$seconds" -f g 2>&1); then
   grep -E 'sender|receiver' <<<"$out" | sed 's/^/  /'
 else
   echo "$out" >&2
   ovl_die "iperf3 failed"
 fi
+wait "$stats_pid" || ovl_die "overlayctl stats failed: $(cat "$work/stats.out")"
+echo
+echo "## overlayctl stats on h1 (packets and bytes; rows ending /s are rates)"
+sed 's/^/  /' "$work/stats.out"
 
 echo
-echo "## Forwarder totals (from each daemon's log)"
-for i in $(seq "$hosts"); do
-  printf '  h%s: %s\n' "$i" "$(grep -c . "$work/h$i.log") log lines, $(grep -ci 'error\|crit' "$work/h$i.log" || true) errors"
-done
+echo "## overlayctl routes on h1: the daemon's table beside etcd's leases"
+routes=$(ctl 1 -etcd-endpoints "$etcd_ep" routes 2>&1) || ovl_die "overlayctl routes failed: $routes"
+sed 's/^/  /' <<<"$routes"
+
+echo
+echo "## overlayctl capture on h1: 6 packets of a ping to h2, read back with tshark"
+timeout 20 ip netns exec "$(ns h1)" "$work/bin/overlayctl" -socket "$work/h1.sock" capture -c 6 -w "$work/lab.pcap" 2>"$work/capture.err" &
+capture_pid=$!
+ovl_pid_add "$capture_pid"
+sleep 1
+ip netns exec "$(ns h1)" ping -c 3 -i 0.2 -W 1 "${tun_ip[2]}" >/dev/null || true
+wait "$capture_pid" || ovl_die "overlayctl capture failed: $(cat "$work/capture.err")"
+sed 's/^/  /' "$work/capture.err"
+tshark -r "$work/lab.pcap" 2>/dev/null | sed 's/^/  /'
+
+echo
+echo "## /metrics on h1's health port (per-peer series and drops; the full page has every instrument)"
+metrics=$(ip netns exec "$(ns h1)" timeout 5 bash -c \
+  'exec 3<>/dev/tcp/127.0.0.1/8471; printf "GET /metrics HTTP/1.0\r\nHost: lab\r\n\r\n" >&3; cat <&3') \
+  || ovl_die "could not read /metrics from h1"
+grep -E '^overlay_(peer_|routes |etcd_connected |dropped_packets[a-z_]*\{reason="(NoRoute|NotIpv4|UnknownSource)")' <<<"$metrics" | sed 's/^/  /'
 
 if ((keep)); then
   echo

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Overlay.ControlPlane.Etcd;
 using Overlay.DataPlane.Capture;
+using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
 
 namespace Overlay.Daemon.Admin;
@@ -60,10 +61,10 @@ internal sealed class AdminConnection
             case AdminVerb.Stats:
                 RouteTable table = _sources.Routes();
                 WriteStatus(AdminRequest.OkLine);
-                AdminJson.WriteStats(
-                    _output,
-                    new StatsAnswer(_sources.Stats(), table.Count, _sources.Peers?.Snapshot(table) ?? [], _sources.LocalSubnet?.Invoke()),
-                    _sources.Capture);
+                // Peers first: under traffic the host totals read a moment later then include at least what the
+                // peer rows show, so a reader never sees peers add up to more than the host.
+                IReadOnlyList<PeerTraffic> peers = _sources.Peers?.Snapshot(table) ?? [];
+                AdminJson.WriteStats(_output, new StatsAnswer(_sources.Stats(), table.Count, peers, _sources.LocalSubnet?.Invoke()), _sources.Capture);
                 break;
             case AdminVerb.Leases:
                 await WriteLeasesAsync(line, cancellationToken).ConfigureAwait(false);
