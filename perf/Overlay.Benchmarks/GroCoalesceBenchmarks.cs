@@ -23,7 +23,7 @@ public class GroCoalesceBenchmarks
 
     private PacketBatch _segments = null!;
     private PacketBatch _superpackets = null!;
-    private TcpCoalescer _coalescer = null!;
+    private GroCoalescer _coalescer = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -42,7 +42,7 @@ public class GroCoalesceBenchmarks
         }
         _segments.Count = Segments;
         _superpackets = new PacketBatch(Segments, OffloadLimits.MaximumPacketLength);
-        _coalescer = new TcpCoalescer(Segments);
+        _coalescer = new GroCoalescer(Segments);
 
         if (Coalesce() != Segments || _superpackets.Count != 1 || _superpackets.Length(0) != HeaderLength + Segments * Mss)
         {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Overlay.TestKit;
 using Overlay.TestKit.Privileged;
 
@@ -34,6 +36,17 @@ public sealed class InteropTests
         string udpBack = Iperf(lab, client: 1, server: 0, fastTun, "-u", "-b", "20M", "-l", "1200", "-t", "2", "-R");
         Assert.Matches(@"\(0(\.\d+)?%\)|\(\d(\.\d+)?%\)", udpBack);
 
+        // A burst of small datagrams into the offloading host leaves its forwarder as USO superpackets (one TUN write
+        // for a run of datagrams of one flow), which the kernel cuts back into datagrams with valid checksums.
+        long tunWritesBefore = TunReceivedPackets(lab, 0);
+        long checksumErrorsBefore = UdpInChecksumErrors(lab, 0);
+        string burst = Iperf(lab, client: 0, server: 1, plainTun, "-u", "-b", "80M", "-l", "200", "-t", "2", "-R");
+        long datagrams = long.Parse(Regex.Match(burst, @"\d+/(\d+) \(").Groups[1].Value);
+        long tunWrites = TunReceivedPackets(lab, 0) - tunWritesBefore;
+        Console.WriteLine($"udp burst: {datagrams} datagrams, {tunWrites} TUN writes; {burst}");
+        Assert.True(tunWrites < datagrams, $"{datagrams} datagrams took {tunWrites} TUN writes: nothing was merged\n{burst}");
+        Assert.Equal(checksumErrorsBefore, UdpInChecksumErrors(lab, 0));
+
         Assert.False(fast.HasExited, fast.Output);
         Assert.False(plain.HasExited, plain.Output);
         Assert.Equal(0, plain.Stop(TimeSpan.FromSeconds(15)));
@@ -41,6 +54,19 @@ public sealed class InteropTests
         // Nothing the other side sent may have looked malformed.
         Assert.Matches(@"DroppedBadHeaderLength = 0, DroppedTruncated = 0", fast.Output);
         Assert.Matches(@"DroppedBadHeaderLength = 0, DroppedTruncated = 0", plain.Output);
+    }
+
+    /// <summary>Packets the kernel took from the forwarder through flannel0 (a superpacket counts once).</summary>
+    private static long TunReceivedPackets(OverlayLab lab, int host) =>
+        long.Parse(lab.Host(host).Exec("cat", "/sys/class/net/flannel0/statistics/rx_packets").Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>The host's UDP InCsumErrors: datagrams the kernel dropped for a bad checksum.</summary>
+    private static long UdpInChecksumErrors(OverlayLab lab, int host)
+    {
+        string[] lines = [.. lab.Host(host).Exec("cat", "/proc/net/snmp").Split('\n').Where(l => l.StartsWith("Udp:", StringComparison.Ordinal))];
+        string[] names = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] values = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(values[Array.IndexOf(names, "InCsumErrors")], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Runs one bounded iperf3 test between two hosts and returns the client's report.</summary>

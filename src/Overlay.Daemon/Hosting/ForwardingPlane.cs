@@ -75,7 +75,9 @@ internal sealed class ForwardingPlane : IDisposable
             if (offload)
             {
                 loops.Add(new SegmentingOutboundLoop(queue, socket, router, Counters, SuperpacketsPerRead, segmentsPerBatch, mtu, $"tun-to-udp-{queue.Index}"));
-                loops.Add(new CoalescingInboundLoop(socket, queue, receiver, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
+                // UDP datagrams are merged into USO superpackets only where the kernel accepts them from a TUN.
+                bool mergeUdp = (_tun.OffloadFlagsEnabled & TunOffloads.Uso4) != 0;
+                loops.Add(new CoalescingInboundLoop(socket, queue, receiver, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}", mergeUdp));
             }
             else
             {

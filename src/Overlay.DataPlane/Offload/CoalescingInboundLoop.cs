@@ -6,7 +6,7 @@ namespace Overlay.DataPlane.Offload;
 
 /// <summary>
 /// UDP → TUN for one socket, writing to a TUN queue opened with offloads. Per batch:
-/// <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/> → <see cref="TcpCoalescer.Coalesce"/>
+/// <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/> → <see cref="GroCoalescer.Coalesce"/>
 /// → <see cref="ITunQueue.Write"/> of the superpackets and plain packets → one flush of the thread's tally into the
 /// shared <see cref="ForwardingCounters"/>.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
     private readonly ForwardingCounters _counters;
     private readonly PacketBatch _packets;
     private readonly PacketBatch _superpackets;
-    private readonly TcpCoalescer _coalescer;
+    private readonly GroCoalescer _coalescer;
     private readonly ForwardingTally _tally = new();
     private long _superpacketsBuilt;
     private long _segmentsCoalesced;
@@ -42,6 +42,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
     /// <param name="batchCapacity">Most datagrams moved per batch.</param>
     /// <param name="slotSize">Largest datagram accepted (the TUN MTU or more).</param>
     /// <param name="name">Thread and log name.</param>
+    /// <param name="mergeUdp">Merge UDP datagrams as well as TCP segments: only for a TUN that accepted USO4.</param>
     public CoalescingInboundLoop(
         IUdpBatchSocket udp,
         ITunQueue tun,
@@ -49,7 +50,8 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         ForwardingCounters counters,
         int batchCapacity,
         int slotSize,
-        string name = "udp-to-tun")
+        string name = "udp-to-tun",
+        bool mergeUdp = false)
     {
         ArgumentNullException.ThrowIfNull(udp);
         ArgumentNullException.ThrowIfNull(tun);
@@ -63,7 +65,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);
         _superpackets = new PacketBatch(batchCapacity, OffloadLimits.MaximumPacketLength);
-        _coalescer = new TcpCoalescer(batchCapacity);
+        _coalescer = new GroCoalescer(batchCapacity, mergeUdp);
         Name = name;
     }
 

@@ -6,7 +6,7 @@ namespace Overlay.DataPlane.Offload;
 /// The flows seen in one batch, each with its open merge: a fixed open-addressing table, allocated once and emptied
 /// per batch in time proportional to the flows it held.
 /// </summary>
-/// <remarks>Not thread-safe: owned by one <see cref="TcpCoalescer"/>.</remarks>
+/// <remarks>Not thread-safe: owned by one <see cref="GroCoalescer"/>.</remarks>
 internal sealed class FlowTable
 {
     private readonly int[] _buckets;
@@ -94,5 +94,5 @@ internal sealed class FlowTable
     }
 
     // HashCode is seeded per process, so crafted addresses and ports cannot aim for one probe chain.
-    private int Home(FlowKey key) => HashCode.Combine(key.Source, key.Destination, key.Ports) & _mask;
+    private int Home(FlowKey key) => HashCode.Combine(key.Source, key.Destination, key.Ports, key.Protocol) & _mask;
 }

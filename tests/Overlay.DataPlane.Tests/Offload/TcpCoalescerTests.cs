@@ -184,7 +184,7 @@ public sealed class TcpCoalescerTests
         input.Length(1) = 0;
         var output = new PacketBatch(input.Capacity, OffloadLimits.MaximumPacketLength);
 
-        CoalescingResult result = new TcpCoalescer(input.Capacity).Coalesce(input, output);
+        CoalescingResult result = new GroCoalescer(input.Capacity).Coalesce(input, output);
 
         Assert.Equal(new CoalescingResult(0, 0), result);
         Assert.Equal([udp, icmp, lone], Batches.Packets(output));
@@ -198,7 +198,7 @@ public sealed class TcpCoalescerTests
     public void OutputOfAPreviousBatchIsReplacedNotAppendedTo()
     {
         var flow = new TcpFlow();
-        var coalescer = new TcpCoalescer(8);
+        var coalescer = new GroCoalescer(8);
         var output = new PacketBatch(8, OffloadLimits.MaximumPacketLength);
         coalescer.Coalesce(Batches.Of(Batches.Mtu, 8, flow.Segments(3)), output);
 
@@ -220,7 +220,7 @@ public sealed class TcpCoalescerTests
         new InboundProcessor(new RouteTableHolder(), dropUnknownSources: false).Process(input, tally);
         var output = new PacketBatch(input.Capacity, OffloadLimits.MaximumPacketLength);
 
-        CoalescingResult result = new TcpCoalescer(input.Capacity).Coalesce(input, output);
+        CoalescingResult result = new GroCoalescer(input.Capacity).Coalesce(input, output);
 
         Assert.Equal(new CoalescingResult(1, 10), result);
         byte[][] expected = (flow with { Ip = flow.Ip with { Ttl = (byte)(flow.Ip.Ttl - 1) } }).Segments(10);
@@ -230,7 +230,7 @@ public sealed class TcpCoalescerTests
     [Fact]
     public void BatchesThatBreakTheContractAreRefusedBeforeAnythingIsRead()
     {
-        var coalescer = new TcpCoalescer(4);
+        var coalescer = new GroCoalescer(4);
         var input = new PacketBatch(4, Batches.Mtu);
         Assert.Throws<ArgumentException>(() => coalescer.Coalesce(new PacketBatch(5, Batches.Mtu), new PacketBatch(5, OffloadLimits.MaximumPacketLength)));
         Assert.Throws<ArgumentException>(() => coalescer.Coalesce(input, new PacketBatch(3, OffloadLimits.MaximumPacketLength)));
@@ -238,11 +238,11 @@ public sealed class TcpCoalescerTests
         Assert.Throws<ArgumentException>(() => coalescer.Coalesce(input, input));
     }
 
-    internal static (PacketBatch Output, CoalescingResult Result, TcpCoalescer Coalescer) Coalesce(params byte[][] packets)
+    internal static (PacketBatch Output, CoalescingResult Result, GroCoalescer Coalescer) Coalesce(params byte[][] packets)
     {
         PacketBatch input = Batches.Of(Batches.Mtu, packets);
         var output = new PacketBatch(input.Capacity, OffloadLimits.MaximumPacketLength);
-        var coalescer = new TcpCoalescer(input.Capacity);
+        var coalescer = new GroCoalescer(input.Capacity);
         CoalescingResult result = coalescer.Coalesce(input, output);
         int inputs = 0;
         for (int i = 0; i < output.Count; i++)

@@ -5,38 +5,53 @@ using Overlay.DataPlane.Packets;
 namespace Overlay.DataPlane.Offload;
 
 /// <summary>
-/// TUN GRO write path: merges consecutive TCP segments of one flow from a received batch into superpackets that a
-/// TUN device opened with IFF_VNET_HDR accepts in one write, so the kernel walks its stack once per superpacket
-/// instead of once per segment.
+/// TUN GRO write path: merges consecutive TCP segments, and consecutive UDP datagrams, of one flow from a received
+/// batch into superpackets that a TUN device opened with IFF_VNET_HDR accepts in one write, so the kernel walks its
+/// stack once per superpacket instead of once per packet (and the forwarder makes one write instead of dozens).
 /// </summary>
 /// <remarks>
-/// <para>A segment joins the flow's open merge only when it is a candidate (see <see cref="TcpSegment.TryParse"/>) and
-/// matches it: same addresses and ports, TOS, TTL and DF, same TCP header length and identical options, same
+/// <para>A TCP segment joins the flow's open merge only when it is a candidate (see <see cref="TcpSegment.TryParse"/>)
+/// and matches it: same addresses and ports, TOS, TTL and DF, same TCP header length and identical options, same
 /// acknowledgment number, the next sequence number, a payload no larger than the first segment's (a shorter one ends
-/// the merge, as does PSH), and a total within 65,535 bytes. A segment that does not match starts a new merge, and
-/// any other packet of the flow ends its merge, so every flow leaves in the order it arrived; packets of different
-/// flows may leave in a different order.</para>
-/// <para>A merge of two or more segments leaves as a superpacket: the first segment's headers with the IPv4 total
-/// length and header checksum fixed, PSH if the last segment had it, the TCP checksum field holding the
-/// pseudo-header sum (not complemented) for the merged length, and <see cref="OffloadInfo"/> {NeedsChecksum,
-/// TcpV4, header length, GSO size = segment payload, checksum at IHL × 4 + 16}. Everything else, a lone segment
-/// included, leaves byte for byte as it came with <see cref="OffloadInfo.None"/>.</para>
+/// the merge, as does PSH), and a total within 65,535 bytes. A UDP datagram joins when it is a candidate (see
+/// <see cref="UdpDatagram.TryParse"/>), the merge may take UDP (<see cref="MergeUdp"/>), and it matches: same addresses
+/// and ports, TOS, TTL and DF, a payload no larger than the first one's (a shorter one ends the merge), at most
+/// <see cref="MaxUdpSegments"/> datagrams and 65,535 bytes. A packet that does not match starts a new merge, and any
+/// other packet of the flow ends its merge, so every flow leaves in the order it arrived; packets of different flows
+/// may leave in a different order.</para>
+/// <para>A merge of two or more packets leaves as a superpacket: the first packet's headers with the IPv4 total
+/// length and header checksum fixed, the transport checksum field holding the pseudo-header sum (not complemented)
+/// for the merged length, and <see cref="OffloadInfo"/> {NeedsChecksum, header length, GSO size = first payload,
+/// checksum offset}; for TCP, PSH if the last segment had it and GSO type TcpV4; for UDP, the UDP length fixed and
+/// GSO type UdpL4 (the kernel cuts it back into datagrams of GSO size, as USO does, with fresh IPv4 ids). Everything
+/// else, a lone packet included, leaves byte for byte as it came with <see cref="OffloadInfo.None"/>.</para>
 /// <para>Not thread-safe: one instance per forwarding thread. Allocation-free after construction.</para>
 /// </remarks>
-public sealed class TcpCoalescer
+public sealed class GroCoalescer
 {
     private const int IpHeaderLength = Ipv4Header.MinimumLength;
+
+    /// <summary>
+    /// Most datagrams in one UDP superpacket: the kernel refuses UDP GSO packets of more segments than its
+    /// UDP_MAX_SEGMENTS (64 before Linux 6.10, 128 since), so the older limit holds everywhere.
+    /// </summary>
+    public const int MaxUdpSegments = 64;
 
     private readonly FlowTable _flows;
     private readonly int[] _segmentCounts;
 
     /// <param name="maxPackets">The largest input batch capacity this coalescer will be given.</param>
-    public TcpCoalescer(int maxPackets)
+    /// <param name="mergeUdp">Whether UDP datagrams are merged too: only when the TUN device accepted USO4 (Linux 6.2+).</param>
+    public GroCoalescer(int maxPackets, bool mergeUdp = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPackets, 1);
         _flows = new FlowTable(maxPackets);
         _segmentCounts = new int[maxPackets];
+        MergeUdp = mergeUdp;
     }
+
+    /// <summary>Whether UDP datagrams are merged (UdpL4 superpackets) as well as TCP segments.</summary>
+    public bool MergeUdp { get; }
 
     /// <summary>The largest input batch capacity accepted.</summary>
     public int MaxPackets => _segmentCounts.Length;
@@ -98,7 +113,22 @@ public sealed class TcpCoalescer
                     continue;
                 }
             }
-            else if (FlowKey.TryReadTcp(packet, out FlowKey key))
+            else if (MergeUdp && UdpDatagram.TryParse(packet, out UdpDatagram datagram))
+            {
+                int flow = _flows.FindOrAdd(datagram.Flow);
+                if (flow >= 0)
+                {
+                    ref OpenMerge merge = ref _flows.Merge(flow);
+                    if (merge.Slot < 0 || !TryAppendUdp(ref merge, packet, datagram, superpackets, mergeLimit))
+                    {
+                        merge.Slot = Emit(packet, superpackets);
+                        merge.SegmentSize = datagram.PayloadLength;
+                        merge.Sealed = false;
+                    }
+                    continue;
+                }
+            }
+            else if (FlowKey.TryReadPorts(packet, out FlowKey key))
             {
                 int flow = _flows.Find(key);
                 if (flow >= 0)
@@ -177,6 +207,41 @@ public sealed class TcpCoalescer
         return true;
     }
 
+    private bool TryAppendUdp(ref OpenMerge merge, ReadOnlySpan<byte> packet, in UdpDatagram datagram, PacketBatch superpackets, int mergeLimit)
+    {
+        int slot = merge.Slot;
+        int mergedLength = superpackets.Length(slot);
+        ReadOnlySpan<byte> head = superpackets.Slot(slot)[..mergedLength];
+        if (merge.Sealed ||
+            _segmentCounts[slot] >= MaxUdpSegments ||
+            datagram.PayloadLength > merge.SegmentSize ||
+            mergedLength + datagram.PayloadLength > mergeLimit ||
+            head[Ipv4Header.TtlOffset] != packet[Ipv4Header.TtlOffset] ||
+            head[1] != packet[1] ||
+            ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) != 0)
+        {
+            return false;
+        }
+
+        packet[UdpDatagram.HeaderLength..].CopyTo(superpackets.Slot(slot)[mergedLength..]);
+        superpackets.Length(slot) = mergedLength + datagram.PayloadLength;
+        _segmentCounts[slot]++;
+        merge.Sealed = datagram.PayloadLength < merge.SegmentSize;
+        if (_segmentCounts[slot] == 2)
+        {
+            superpackets.Offload(slot) = new OffloadInfo
+            {
+                Flags = OffloadFlags.NeedsChecksum,
+                GsoType = GsoType.UdpL4,
+                HeaderLength = UdpDatagram.HeaderLength,
+                GsoSize = (ushort)merge.SegmentSize,
+                ChecksumStart = IpHeaderLength,
+                ChecksumOffset = UdpLayout.ChecksumOffset,
+            };
+        }
+        return true;
+    }
+
     /// <summary>Fixes the headers of every merge of two or more segments, once, now that their lengths are final.</summary>
     private CoalescingResult Finish(PacketBatch superpackets)
     {
@@ -196,10 +261,21 @@ public sealed class TcpCoalescer
             packet[Ipv4Header.ChecksumOffset + 1] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(
                 packet[Ipv4Header.ChecksumOffset..], InternetChecksum.Compute(packet[..IpHeaderLength]));
-            // CHECKSUM_PARTIAL: the kernel adds the sum from the TCP header on and complements it.
-            BinaryPrimitives.WriteUInt16BigEndian(
-                packet[(IpHeaderLength + TcpLayout.ChecksumOffset)..],
-                PseudoHeader.Sum(packet, Ipv4Header.ProtocolTcp, packet.Length - IpHeaderLength));
+            // CHECKSUM_PARTIAL: the kernel adds the sum from the transport header on and complements it.
+            int transportLength = packet.Length - IpHeaderLength;
+            if (packet[Ipv4Header.ProtocolOffset] == Ipv4Header.ProtocolUdp)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(packet[(IpHeaderLength + UdpLayout.LengthOffset)..], (ushort)transportLength);
+                BinaryPrimitives.WriteUInt16BigEndian(
+                    packet[(IpHeaderLength + UdpLayout.ChecksumOffset)..],
+                    PseudoHeader.Sum(packet, Ipv4Header.ProtocolUdp, transportLength));
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(
+                    packet[(IpHeaderLength + TcpLayout.ChecksumOffset)..],
+                    PseudoHeader.Sum(packet, Ipv4Header.ProtocolTcp, transportLength));
+            }
         }
         return new CoalescingResult(merges, merged);
     }

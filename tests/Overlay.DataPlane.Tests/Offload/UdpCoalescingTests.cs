@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Offload;
+using Overlay.TestKit.Packets;
+
+namespace Overlay.DataPlane.Tests.Offload;
+
+/// <summary>UDP datagrams of one flow merged into a UdpL4 superpacket (USO on the TUN write), and what must not merge.</summary>
+public sealed class UdpCoalescingTests
+{
+    private const int HeaderLength = 20 + 8;
+
+    [Fact]
+    public void FortyDatagramsOfOneFlowBecomeOneUsoSuperpacketExactlyAsSpecified()
+    {
+        byte[][] datagrams = Datagrams(40, payload: 64);
+        var (output, result, coalescer) = Coalesce(datagrams);
+
+        Assert.Equal(new CoalescingResult(1, 40), result);
+        Assert.Equal(40, coalescer.SegmentCount(0));
+        Assert.Equal(
+            new OffloadInfo
+            {
+                Flags = OffloadFlags.NeedsChecksum,
+                GsoType = GsoType.UdpL4,
+                HeaderLength = HeaderLength,
+                GsoSize = 64,
+                ChecksumStart = 20,
+                ChecksumOffset = 6,
+            },
+            output.Offload(0));
+        byte[] superpacket = output.Packet(0).ToArray();
+        int expectedLength = HeaderLength + 40 * 64;
+        Assert.Equal(expectedLength, superpacket.Length);
+        Assert.Equal(expectedLength, BinaryPrimitives.ReadUInt16BigEndian(superpacket.AsSpan(2)));
+        Assert.True(ReferenceChecksum.HeaderIsValid(superpacket));
+        Assert.Equal(datagrams[0].AsSpan(4, 6).ToArray(), superpacket.AsSpan(4, 6).ToArray());
+        Assert.Equal(datagrams[0].AsSpan(12, 12).ToArray(), superpacket.AsSpan(12, 12).ToArray());
+        Assert.Equal(expectedLength - 20, BinaryPrimitives.ReadUInt16BigEndian(superpacket.AsSpan(24)));
+        Assert.Equal(
+            Superpackets.PseudoHeaderFold(superpacket, PacketBuilder.ProtocolUdp, expectedLength - 20),
+            BinaryPrimitives.ReadUInt16BigEndian(superpacket.AsSpan(26)));
+        Assert.Equal(datagrams.SelectMany(d => d[HeaderLength..]).ToArray(), superpacket[HeaderLength..]);
+    }
+
+    [Fact]
+    public void SuperpacketCutByTheSegmenterReproducesTheOriginalDatagramsByteForByte()
+    {
+        // Consecutive IPv4 ids, as the kernel gives the datagrams it cuts from a USO superpacket.
+        byte[][] datagrams = [.. Datagrams(7, payload: 300), Datagram(7, payload: 41)];
+        var (output, result, _) = Coalesce(datagrams);
+        Assert.Equal(new CoalescingResult(1, 8), result);
+
+        Assert.Equal(datagrams, Batches.Segment(output.Packet(0).ToArray(), output.Offload(0)));
+    }
+
+    [Fact]
+    public void AShorterDatagramEndsTheMergeAndTheNextStartsANewOne()
+    {
+        byte[][] datagrams = [Datagram(0, 64), Datagram(1, 64), Datagram(2, 30), Datagram(3, 64), Datagram(4, 64), Datagram(5, 100)];
+        var (output, result, coalescer) = Coalesce(datagrams);
+
+        Assert.Equal(new CoalescingResult(2, 5), result);
+        Assert.Equal([3, 2, 1], Enumerable.Range(0, output.Count).Select(coalescer.SegmentCount));
+        Assert.Equal(datagrams[5], output.Packet(2).ToArray());
+        Assert.Equal(OffloadInfo.None, output.Offload(2));
+    }
+
+    [Fact]
+    public void NoSuperpacketHoldsMoreDatagramsThanEveryKernelAccepts()
+    {
+        byte[][] datagrams = Datagrams(GroCoalescer.MaxUdpSegments + 6, payload: 10);
+        var (output, result, coalescer) = Coalesce(datagrams);
+
+        Assert.Equal(new CoalescingResult(2, GroCoalescer.MaxUdpSegments + 6), result);
+        Assert.Equal([GroCoalescer.MaxUdpSegments, 6], Enumerable.Range(0, output.Count).Select(coalescer.SegmentCount));
+    }
+
+    [Fact]
+    public void DatagramsThatMustNotMergePassThroughUnchangedAndInOrder()
+    {
+        var ip = new PacketBuilder { Payload = new byte[32] };
+        byte[] noChecksum = ip.Udp();
+        noChecksum[26] = 0;
+        noChecksum[27] = 0;
+        byte[] badChecksum = ip.Udp();
+        badChecksum[^1] ^= 0xFF;
+        byte[] fragment = (ip with { MoreFragments = true }).Udp();
+        byte[] withOptions = (ip with { Options = [1, 1, 1, 0] }).Udp();
+        byte[][] packets = [noChecksum, noChecksum, badChecksum, badChecksum, fragment, fragment, withOptions, withOptions];
+
+        var (output, result, _) = Coalesce(packets);
+
+        Assert.Equal(new CoalescingResult(0, 0), result);
+        Assert.Equal(packets, Batches.Packets(output));
+    }
+
+    [Fact]
+    public void ADifferentTtlTosOrDfStartsANewMergeAndAnotherFlowNeverJoins()
+    {
+        var ip = new PacketBuilder { Payload = new byte[50] };
+        byte[][] packets =
+        [
+            ip.Udp(), ip.Udp(),
+            (ip with { Ttl = 9 }).Udp(), (ip with { Ttl = 9 }).Udp(),
+            (ip with { TypeOfService = 4 }).Udp(),
+            (ip with { DontFragment = true }).Udp(),
+            ip.Udp(sourcePort: 1), ip.Tcp(),
+        ];
+
+        var (output, result, coalescer) = Coalesce(packets);
+
+        Assert.Equal(new CoalescingResult(2, 4), result);
+        Assert.Equal([2, 2, 1, 1, 1, 1], Enumerable.Range(0, output.Count).Select(coalescer.SegmentCount));
+    }
+
+    [Fact]
+    public void WithoutUsoOnTheTunUdpIsNeverMerged()
+    {
+        byte[][] datagrams = Datagrams(10, payload: 64);
+        PacketBatch input = Batches.Of(Batches.Mtu, datagrams);
+        var output = new PacketBatch(input.Capacity, OffloadLimits.MaximumPacketLength);
+
+        CoalescingResult result = new GroCoalescer(input.Capacity).Coalesce(input, output);
+
+        Assert.Equal(new CoalescingResult(0, 0), result);
+        Assert.Equal(datagrams, Batches.Packets(output));
+    }
+
+    private static byte[][] Datagrams(int count, int payload) => [.. Enumerable.Range(0, count).Select(i => Datagram(i, payload))];
+
+    private static byte[] Datagram(int index, int payload)
+    {
+        byte[] bytes = new byte[payload];
+        for (int i = 0; i < payload; i++)
+        {
+            bytes[i] = (byte)(index * 7 + i);
+        }
+        return new PacketBuilder { Identification = (ushort)(0xFFFA + index), Payload = bytes }.Udp();
+    }
+
+    private static (PacketBatch Output, CoalescingResult Result, GroCoalescer Coalescer) Coalesce(byte[][] packets)
+    {
+        PacketBatch input = Batches.Of(Batches.Mtu, packets);
+        var output = new PacketBatch(input.Capacity, OffloadLimits.MaximumPacketLength);
+        var coalescer = new GroCoalescer(input.Capacity, mergeUdp: true);
+        CoalescingResult result = coalescer.Coalesce(input, output);
+        return (output, result, coalescer);
+    }
+}
