@@ -33,7 +33,7 @@ internal sealed class OffloadHost : IDisposable
         Outbound = new SegmentingOutboundLoop(
             Tun, Socket, Processor, Counters, superpacketCapacity, segmentCapacity, Batches.Mtu, $"tun-to-udp-{underlayAddress}");
         Inbound = new CoalescingInboundLoop(
-            Socket, Tun, InboundProcessor, Counters, inboundCapacity, Batches.Mtu, $"udp-to-tun-{underlayAddress}");
+            Socket, Tun, InboundProcessor, Counters, inboundCapacity, Batches.Mtu, $"udp-to-tun-{underlayAddress}", mergeUdp: true);
     }
 
     public PeerEndpoint Underlay { get; }
