@@ -165,7 +165,9 @@ sleep 1
 ip netns exec "$(ns h1)" ping -c 3 -i 0.2 -W 1 "${tun_ip[2]}" >/dev/null || true
 wait "$capture_pid" || ovl_die "overlayctl capture failed: $(cat "$work/capture.err")"
 sed 's/^/  /' "$work/capture.err"
-tshark -r "$work/lab.pcap" 2>/dev/null | sed 's/^/  /'
+# The capture is Linux cooked (sll): packet type 4 is "sent by us" (TUN to peer), 0 "to us" (peer to TUN).
+tshark -r "$work/lab.pcap" -T fields -e frame.time_relative -e sll.pkttype -e ip.src -e ip.dst -e _ws.col.Info 2>/dev/null |
+  awk -F'\t' '{ printf "  %8.6f  %-3s  %-15s -> %-15s %s\n", $1, ($2 == 4 ? "out" : "in"), $3, $4, $5 }'
 
 echo
 echo "## /metrics on h1's health port (per-peer series and drops; the full page has every instrument)"

@@ -47,11 +47,15 @@ public sealed class OverlayctlTests
         ToolResult captured = capture.Result;
         Assert.True(captured.ExitCode == 0, captured.StandardOutput + captured.StandardError + first.Output);
 
-        string fields = Tools.Run("tshark", "-r", file, "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "ip.proto");
+        string fields = Tools.Run("tshark", "-r", file, "-T", "fields", "-e", "sll.pkttype", "-e", "ip.src", "-e", "ip.dst", "-e", "ip.proto");
         string[] packets = fields.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, packets.Length);
         Assert.All(packets, p => Assert.Contains(secondTun, p));
         Assert.All(packets, p => Assert.EndsWith("\t1", p));
+        // Echo requests leave towards the peer ("sent by us", 4) and replies come back from it ("to us", 0).
+        Assert.All(packets, p => Assert.Equal(p.Split('\t')[2] == secondTun ? "4" : "0", p.Split('\t')[0]));
+        Assert.Contains(packets, p => p.StartsWith("0\t", StringComparison.Ordinal));
+        Assert.Contains(packets, p => p.StartsWith("4\t", StringComparison.Ordinal));
     }
 
     private static string Ctl => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");

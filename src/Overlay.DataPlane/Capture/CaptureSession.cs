@@ -29,11 +29,14 @@ public sealed class CaptureSession : IDisposable
     /// <summary>Packets the forwarding threads skipped during this session because the ring was full.</summary>
     public long Skipped => _tap.Skipped - _skippedAtStart;
 
-    /// <summary>Writes the pcap global header (LINKTYPE_RAW, this session's snap length).</summary>
+    /// <summary>
+    /// Writes the pcap global header: Linux cooked capture (so each packet says which way it went), with this
+    /// session's snap length plus the cooked header.
+    /// </summary>
     public void WriteFileHeader(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        Pcap.WriteGlobalHeader(output.GetSpan(Pcap.GlobalHeaderLength), SnapLength);
+        Pcap.WriteGlobalHeader(output.GetSpan(Pcap.GlobalHeaderLength), SnapLength + Pcap.CookedHeaderLength, Pcap.LinkTypeLinuxCooked);
         output.Advance(Pcap.GlobalHeaderLength);
     }
 
@@ -48,10 +51,13 @@ public sealed class CaptureSession : IDisposable
         int written = 0;
         while (written < maxPackets && _ring.TryPeek(out CaptureRecord record, out ReadOnlySpan<byte> bytes))
         {
-            Span<byte> destination = output.GetSpan(Pcap.RecordHeaderLength + bytes.Length);
-            Pcap.WriteRecordHeader(destination, record.UtcTicks, bytes.Length, record.OriginalLength);
-            bytes.CopyTo(destination[Pcap.RecordHeaderLength..]);
-            output.Advance(Pcap.RecordHeaderLength + bytes.Length);
+            const int Headers = Pcap.RecordHeaderLength + Pcap.CookedHeaderLength;
+            Span<byte> destination = output.GetSpan(Headers + bytes.Length);
+            Pcap.WriteRecordHeader(
+                destination, record.UtcTicks, Pcap.CookedHeaderLength + bytes.Length, Pcap.CookedHeaderLength + record.OriginalLength);
+            Pcap.WriteCookedHeader(destination[Pcap.RecordHeaderLength..], record.Direction);
+            bytes.CopyTo(destination[Headers..]);
+            output.Advance(Headers + bytes.Length);
             _ring.Release();
             written++;
         }

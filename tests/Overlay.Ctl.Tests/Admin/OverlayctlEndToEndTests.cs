@@ -119,8 +119,9 @@ public sealed class OverlayctlEndToEndTests : IAsyncLifetime
         Assert.True(result.ExitCode == 0, result.StandardError);
         Assert.Contains("5 packets captured", result.StandardError, StringComparison.Ordinal);
 
-        string fields = Tools.Run("tshark", "-r", file, "-T", "fields", "-e", "ip.src", "-e", "ip.dst");
-        string[] expected = [.. Enumerable.Range(1, 5).Select(i => $"10.244.1.2\t10.244.2.{i}")];
+        string fields = Tools.Run("tshark", "-r", file, "-T", "fields", "-e", "sll.pkttype", "-e", "ip.src", "-e", "ip.dst");
+        // Packet type 4: "sent by us", the outbound direction the batches were offered in.
+        string[] expected = [.. Enumerable.Range(1, 5).Select(i => $"4\t10.244.1.2\t10.244.2.{i}")];
         Assert.Equal(expected, fields.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.False(_tap.IsEnabled);
     }

@@ -48,9 +48,14 @@ public class CaptureTapTests
                 byte[] packet = batch.Packet(index).ToArray();
                 uint seconds = BinaryPrimitives.ReadUInt32LittleEndian(pcap[offset..]);
                 Assert.Equal((uint)s_now.ToUnixTimeSeconds(), seconds);
-                Assert.Equal((uint)packet.Length, BinaryPrimitives.ReadUInt32LittleEndian(pcap[(offset + 8)..]));
-                Assert.Equal((uint)packet.Length, BinaryPrimitives.ReadUInt32LittleEndian(pcap[(offset + 12)..]));
+                Assert.Equal((uint)(16 + packet.Length), BinaryPrimitives.ReadUInt32LittleEndian(pcap[(offset + 8)..]));
+                Assert.Equal((uint)(16 + packet.Length), BinaryPrimitives.ReadUInt32LittleEndian(pcap[(offset + 12)..]));
                 offset += Pcap.RecordHeaderLength;
+                // Linux cooked header: "to us" (inbound), ARPHRD_NONE, no address, IPv4.
+                Assert.Equal(
+                    (byte[])[0, 0, 0xFF, 0xFE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00],
+                    pcap.Slice(offset, 16).ToArray());
+                offset += 16;
                 Assert.Equal(packet, pcap.Slice(offset, packet.Length).ToArray());
                 offset += packet.Length;
             }

@@ -21,6 +21,25 @@ public class PcapTests
         Assert.Equal(expected, header);
     }
 
+    [Theory]
+    [InlineData(CaptureDirection.Outbound, 4)]
+    [InlineData(CaptureDirection.Inbound, 0)]
+    public void CookedHeaderSaysWhichWayThePacketWent(CaptureDirection direction, byte packetType)
+    {
+        byte[] header = new byte[Pcap.CookedHeaderLength];
+        Array.Fill(header, (byte)0xAA);
+        Pcap.WriteCookedHeader(header, direction);
+        byte[] expected =
+        [
+            0x00, packetType, // 4 LINUX_SLL_OUTGOING ("sent by us"), 0 LINUX_SLL_HOST ("unicast to us")
+            0xFF, 0xFE, // ARPHRD_NONE, as a TUN device
+            0x00, 0x00, // no link-layer address
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x08, 0x00, // IPv4
+        ];
+        Assert.Equal(expected, header);
+    }
+
     [Fact]
     public void RecordHeaderSplitsUnixTimeIntoSecondsAndMicroseconds()
     {
@@ -43,5 +62,6 @@ public class PcapTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Pcap.WriteGlobalHeader(new byte[23], 256));
         Assert.Throws<ArgumentOutOfRangeException>(() => Pcap.WriteRecordHeader(new byte[15], 0, 1, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Pcap.WriteCookedHeader(new byte[15], CaptureDirection.Inbound));
     }
 }
