@@ -174,7 +174,7 @@ echo "## /metrics on h1's health port (per-peer series and drops; the full page 
 metrics=$(ip netns exec "$(ns h1)" timeout 5 bash -c \
   'exec 3<>/dev/tcp/127.0.0.1/8471; printf "GET /metrics HTTP/1.0\r\nHost: lab\r\n\r\n" >&3; cat <&3') \
   || ovl_die "could not read /metrics from h1"
-grep -E '^overlay_(peer_|routes |etcd_connected |dropped_packets[a-z_]*\{reason="(NoRoute|NotIpv4|UnknownSource)")' <<<"$metrics" | sed 's/^/  /'
+grep -E '^overlay_(peer_|routes |etcd_connected |batches[a-z_]*\{direction="tun_to_udp"|dropped_packets[a-z_]*\{reason="(NoRoute|NotIpv4|UnknownSource)")' <<<"$metrics" | sed 's/^/  /'
 
 if ((keep)); then
   echo

@@ -20,6 +20,8 @@ internal sealed class OverlayMetrics : IDisposable
 
     private static readonly DropReason[] s_reasons = [.. Enum.GetValues<DropReason>().Where(r => r != DropReason.None)];
 
+    private static readonly BatchSide[] s_sides = [BatchSide.Outbound, BatchSide.Inbound];
+
     private readonly Meter _meter = new(MeterName, VersionInfo.Version);
 
     public OverlayMetrics(ForwardingPlane plane, RouteTableHolder routes, ControlPlaneService controlPlane)
@@ -38,6 +40,7 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableCounter("peer_sent_bytes", () => PerPeer(peers, routes, p => p.SentBytes), "bytes", "Bytes sent to each peer (inner packets)");
         _meter.CreateObservableCounter("peer_received_packets", () => PerPeer(peers, routes, p => p.ReceivedPackets), "packets", "Packets received from each peer and passed on to the TUN");
         _meter.CreateObservableCounter("peer_received_bytes", () => PerPeer(peers, routes, p => p.ReceivedBytes), "bytes", "Bytes received from each peer (inner packets)");
+        _meter.CreateObservableCounter("batches", () => Batches(counters), "batches", "Forwarding pumps by direction and packets moved per pump (one wake-up's work)");
         _meter.CreateObservableCounter("dropped_packets", () => Drops(counters), "packets", "Packets dropped, by reason");
         _meter.CreateObservableCounter("udp_gso_runs", () => Sum(plane.Sockets, s => s.GsoRuns), "sends", "UDP GSO sends (one syscall entry carrying a run of packets)");
         _meter.CreateObservableCounter("udp_gso_segments", () => Sum(plane.Sockets, s => s.GsoSegments), "packets", "Packets sent inside UDP GSO runs");
@@ -58,6 +61,21 @@ internal sealed class OverlayMetrics : IDisposable
         foreach (DropReason reason in s_reasons)
         {
             yield return new Measurement<long>(snapshot.Dropped(reason), new KeyValuePair<string, object?>("reason", reason.ToString()));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Batches(ForwardingCounters counters)
+    {
+        foreach (BatchSide side in s_sides)
+        {
+            string direction = side == BatchSide.Outbound ? "tun_to_udp" : "udp_to_tun";
+            for (int bucket = 0; bucket < BatchSizes.BucketCount; bucket++)
+            {
+                yield return new Measurement<long>(
+                    counters.Batches(side, bucket),
+                    new KeyValuePair<string, object?>("direction", direction),
+                    new KeyValuePair<string, object?>("packets", BatchSizes.Label(bucket)));
+            }
         }
     }
 

@@ -12,6 +12,7 @@ namespace Overlay.DataPlane.Forwarding;
 public sealed class ForwardingCounters
 {
     private readonly long[] _drops = new long[DropReasons.TableSize];
+    private readonly long[] _batches = new long[BatchSizes.TableSize];
     private long _tunPacketsRead;
     private long _tunBytesRead;
     private long _udpPacketsSent;
@@ -51,6 +52,11 @@ public sealed class ForwardingCounters
         {
             AddIfNonZero(ref _drops[i], drops[i]);
         }
+        ReadOnlySpan<long> batches = tally.Batches;
+        for (int i = 0; i < batches.Length; i++)
+        {
+            AddIfNonZero(ref _batches[i], batches[i]);
+        }
         tally.Peers.FlushInto(Peers);
         tally.Reset();
     }
@@ -79,6 +85,14 @@ public sealed class ForwardingCounters
         DroppedTunWriteFailed: ReadDrops(DropReason.TunWriteFailed),
         DroppedBadOffload: ReadDrops(DropReason.BadOffload),
         DroppedUnknownSource: ReadDrops(DropReason.UnknownSource));
+
+    /// <summary>How many pumps on <paramref name="side"/> moved a number of packets in <paramref name="bucket"/> (see <see cref="BatchSizes"/>).</summary>
+    public long Batches(BatchSide side, int bucket)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bucket);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucket, BatchSizes.BucketCount);
+        return Interlocked.Read(ref _batches[BatchSizes.Index(side, bucket)]);
+    }
 
     private long ReadDrops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
 

@@ -8,6 +8,7 @@ namespace Overlay.DataPlane.Forwarding;
 public sealed class ForwardingTally
 {
     private readonly long[] _drops = new long[DropReasons.TableSize];
+    private readonly long[] _batches = new long[BatchSizes.TableSize];
 
     public long TunPacketsRead { get; private set; }
 
@@ -94,6 +95,18 @@ public sealed class ForwardingTally
 
     public long DropsFor(DropReason reason) => _drops[(int)reason];
 
+    /// <summary>Counts one pump that moved <paramref name="packets"/> packets; an empty pump is not a batch.</summary>
+    public void AddBatch(BatchSide side, int packets)
+    {
+        if (packets > 0)
+        {
+            _batches[BatchSizes.Index(side, BatchSizes.BucketOf(packets))]++;
+        }
+    }
+
+    /// <summary>Batches per side and size bucket, indexed side × <see cref="BatchSizes.BucketCount"/> + bucket.</summary>
+    public ReadOnlySpan<long> Batches => _batches;
+
     public void Reset()
     {
         TunPacketsRead = 0;
@@ -110,6 +123,7 @@ public sealed class ForwardingTally
         SuperpacketsBuilt = 0;
         SegmentsCoalesced = 0;
         Array.Clear(_drops);
+        Array.Clear(_batches);
         Peers.Reset();
     }
 }

@@ -59,7 +59,9 @@ public sealed class InboundLoop : IForwardingLoop
         {
             return false;
         }
-        _tally.AddUdpReceived(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
+        int received = Math.Clamp(_packets.Count, 0, _packets.Capacity);
+        _tally.AddUdpReceived(received, PendingPackets.TotalBytes(_packets));
+        _tally.AddBatch(BatchSide.Inbound, received);
         _processor.Process(_packets, _tally);
 
         BatchHandoff.Write(_tun, _packets, _tally);

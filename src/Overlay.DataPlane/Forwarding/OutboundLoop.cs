@@ -63,7 +63,9 @@ public sealed class OutboundLoop : IForwardingLoop
         {
             return false;
         }
-        _tally.AddTunRead(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
+        int read = Math.Clamp(_packets.Count, 0, _packets.Capacity);
+        _tally.AddTunRead(read, PendingPackets.TotalBytes(_packets));
+        _tally.AddBatch(BatchSide.Outbound, read);
         _replies.Count = 0;
         _processor.Process(_packets, _replies, _tally);
 

@@ -83,7 +83,9 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         {
             return false;
         }
-        _tally.AddUdpReceived(Math.Clamp(_packets.Count, 0, _packets.Capacity), PendingPackets.TotalBytes(_packets));
+        int received = Math.Clamp(_packets.Count, 0, _packets.Capacity);
+        _tally.AddUdpReceived(received, PendingPackets.TotalBytes(_packets));
+        _tally.AddBatch(BatchSide.Inbound, received);
         _processor.Process(_packets, _tally);
         CoalescingResult result = _coalescer.Coalesce(_packets, _superpackets);
 

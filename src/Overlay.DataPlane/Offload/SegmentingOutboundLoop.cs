@@ -92,6 +92,7 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         long split = 0;
         long produced = 0;
         long rounds = 0;
+        int plainPackets = 0;
         // Bounded by the batch: every round consumes at least one superpacket, since an empty segment batch
         // takes any superpacket that can ever fit, and the segmenter drops the rest.
         for (int next = 0; next < count; rounds++)
@@ -107,9 +108,12 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
             produced += progress.SplitSegments;
             _tally.AddSuperpacketsSplit(progress.Split, progress.SplitSegments);
             _tally.AddTunRead(progress.Appended + progress.Dropped, PendingPackets.TotalBytes(_segments) + progress.DroppedBytes);
+            plainPackets += progress.Appended + progress.Dropped;
             Forward();
         }
 
+        // A read's batch counts the plain packets its superpackets carried, as a TUN without offloads would have read them.
+        _tally.AddBatch(BatchSide.Outbound, plainPackets);
         Volatile.Write(ref _superpacketsSplit, _superpacketsSplit + split);
         Volatile.Write(ref _segmentsProduced, _segmentsProduced + produced);
         Volatile.Write(ref _sendRounds, _sendRounds + rounds);
