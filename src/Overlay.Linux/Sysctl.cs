@@ -1,6 +1,6 @@
 namespace Overlay.Linux;
 
-/// <summary>Per-interface IPv4 settings under /proc/sys, which apply to the calling thread's network namespace.</summary>
+/// <summary>Settings under /proc/sys, which apply to the calling thread's network namespace.</summary>
 public static class Sysctl
 {
     /// <summary>
@@ -10,4 +10,11 @@ public static class Sysctl
     /// </summary>
     public static void AcceptLocal(string interfaceName) =>
         File.WriteAllText($"/proc/sys/net/ipv4/conf/{interfaceName}/accept_local", "1");
+
+    /// <summary>
+    /// True when the br_netfilter module is loaded, so that traffic bridged between local pods passes through
+    /// iptables (its sysctl exists only then). <paramref name="procSys"/> is for tests.
+    /// </summary>
+    public static bool BridgeNetfilterLoaded(string procSys = "/proc/sys") =>
+        File.Exists(Path.Combine(procSys, "net", "bridge", "bridge-nf-call-iptables"));
 }

@@ -26,4 +26,5 @@ internal static class EventIds
     public const int MasqueradeInstalled = 21;
     public const int MasqueradeRepaired = 22;
     public const int MasqueradeResyncFailed = 23;
+    public const int BridgeNetfilterMissing = 24;
 }
