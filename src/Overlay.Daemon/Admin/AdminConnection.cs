@@ -61,8 +61,8 @@ internal sealed class AdminConnection
             case AdminVerb.Stats:
                 RouteTable table = _sources.Routes();
                 WriteStatus(AdminRequest.OkLine);
-                // Peers first: under traffic the host totals read a moment later then include at least what the
-                // peer rows show, so a reader never sees peers add up to more than the host.
+                // Peers first: under traffic the host totals read a moment later then include what the peer rows
+                // show (except sends the kernel refused, which peers count as sent and the host as SendFailed).
                 IReadOnlyList<PeerTraffic> peers = _sources.Peers?.Snapshot(table) ?? [];
                 AdminJson.WriteStats(_output, new StatsAnswer(_sources.Stats(), table.Count, peers, _sources.LocalSubnet?.Invoke()), _sources.Capture);
                 break;

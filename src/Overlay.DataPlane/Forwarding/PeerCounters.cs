@@ -8,18 +8,30 @@ namespace Overlay.DataPlane.Forwarding;
 /// table changes. Threads add their <see cref="PeerTally"/> once per batch; exporters read <see cref="Snapshot"/>.
 /// </summary>
 /// <remarks>
-/// Thread-safe. Totals are kept for the peers of the tables threads route by; when a table without some peer is
-/// bound, that peer's totals are forgotten (a peer that leaves and comes back starts again from 0, which Prometheus
-/// reads as a counter reset), so memory follows the current peers, not every peer ever seen.
+/// Thread-safe. Forwarding threads only ever add entries (when they bind a new table), so a thread that is slow to
+/// see a new table cannot undo another's entry. Readers forget peers: <see cref="Snapshot"/> drops the totals of
+/// every peer the current table no longer has, so memory follows the current peers, not every peer ever seen. A peer
+/// that leaves and comes back starts again from 0 (Prometheus reads a counter reset); counts a thread still adds for a
+/// peer that has left are not reported.
 /// </remarks>
 public sealed class PeerCounters
 {
     private readonly ConcurrentDictionary<uint, PeerTotals> _byAddress = new();
 
-    /// <summary>Totals for every peer of <paramref name="table"/>, in its peer-index order (0 for peers not yet counted).</summary>
+    /// <summary>
+    /// Totals for every peer of <paramref name="table"/>, in its peer-index order (0 for peers not yet counted), and
+    /// forgets the totals of peers it does not have. Pass the current table.
+    /// </summary>
     public IReadOnlyList<PeerTraffic> Snapshot(RouteTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
+        foreach (KeyValuePair<uint, PeerTotals> entry in _byAddress)
+        {
+            if (!table.IsKnownPeer(entry.Key))
+            {
+                _byAddress.TryRemove(entry.Key, out _);
+            }
+        }
         var traffic = new PeerTraffic[table.PeerCount];
         for (int i = 0; i < traffic.Length; i++)
         {
@@ -36,13 +48,6 @@ public sealed class PeerCounters
         for (int i = 0; i < totals.Length; i++)
         {
             totals[i] = _byAddress.GetOrAdd(table.PeerAddress(i), static _ => new PeerTotals());
-        }
-        foreach (uint address in _byAddress.Keys)
-        {
-            if (!table.IsKnownPeer(address))
-            {
-                _byAddress.TryRemove(address, out _);
-            }
         }
         return totals;
     }

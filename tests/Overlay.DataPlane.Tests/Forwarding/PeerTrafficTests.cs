@@ -77,8 +77,12 @@ public sealed class PeerTrafficTests : IDisposable
     public void TotalsSurviveARouteTableChangeAndForgetAPeerThatLeft()
     {
         byte[] toB = Udp(_a, _b, payload: 1);
+        byte[] toC = Udp(_a, _c, payload: 2);
         _a.Tun.Inject(toB);
+        _a.Tun.Inject(toC);
         Assert.True(_a.Outbound.PumpOnce());
+        RouteTable before = _a.Routes.Current;
+        Assert.Equal(1, Single(_a, _c).SentPackets);
 
         // A new table that still has B (in another position) and no longer has C.
         var d = new PeerEndpoint(Ipv4.Parse("198.18.0.0"), InMemoryHost.Port);
@@ -89,6 +93,8 @@ public sealed class PeerTrafficTests : IDisposable
         Assert.Equal(
             [new PeerTraffic(d.Address, 0, 0, 0, 0), new PeerTraffic(_b.Underlay.Address, 2, 2 * toB.Length, 0, 0)],
             Sorted(_a));
+        // Reading the current table forgot C: asked about the old table, C starts from 0 again.
+        Assert.Equal(new PeerTraffic(_c.Underlay.Address, 0, 0, 0, 0), _a.Counters.Peers.Snapshot(before).Single(p => p.Address == _c.Underlay.Address));
     }
 
     [Fact]
