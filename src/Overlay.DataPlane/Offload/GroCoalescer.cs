@@ -15,7 +15,8 @@ namespace Overlay.DataPlane.Offload;
 /// acknowledgment number, the next sequence number, a payload no larger than the first segment's (a shorter one ends
 /// the merge, as does PSH), and a total within 65,535 bytes. A UDP datagram joins when it is a candidate (see
 /// <see cref="UdpDatagram.TryParse"/>), the merge may take UDP (<see cref="MergeUdp"/>), and it matches: same addresses
-/// and ports, TOS, TTL and DF, a payload no larger than the first one's (a shorter one ends the merge), at most
+/// and ports, TOS, TTL and DF, the next IPv4 id (or DF set, where RFC 6864 gives the id no meaning), a payload no
+/// larger than the first one's (a shorter one ends the merge), valid UDP checksums, at most
 /// <see cref="MaxUdpSegments"/> datagrams and 65,535 bytes. A packet that does not match starts a new merge, and any
 /// other packet of the flow ends its merge, so every flow leaves in the order it arrived; packets of different flows
 /// may leave in a different order.</para>
@@ -23,7 +24,8 @@ namespace Overlay.DataPlane.Offload;
 /// length and header checksum fixed, the transport checksum field holding the pseudo-header sum (not complemented)
 /// for the merged length, and <see cref="OffloadInfo"/> {NeedsChecksum, header length, GSO size = first payload,
 /// checksum offset}; for TCP, PSH if the last segment had it and GSO type TcpV4; for UDP, the UDP length fixed and
-/// GSO type UdpL4 (the kernel cuts it back into datagrams of GSO size, as USO does, with fresh IPv4 ids). Everything
+/// GSO type UdpL4 (the kernel cuts it back into datagrams of GSO size, as USO does, numbering IPv4 ids up from the
+/// first, which is why ids must be consecutive unless DF is set). Everything
 /// else, a lone packet included, leaves byte for byte as it came with <see cref="OffloadInfo.None"/>.</para>
 /// <para>Not thread-safe: one instance per forwarding thread. Allocation-free after construction.</para>
 /// </remarks>
@@ -124,11 +126,12 @@ public sealed class GroCoalescer
                         merge.Slot = Emit(packet, superpackets);
                         merge.SegmentSize = datagram.PayloadLength;
                         merge.Sealed = false;
+                        merge.HeadVerified = false;
                     }
                     continue;
                 }
             }
-            else if (FlowKey.TryReadPorts(packet, out FlowKey key))
+            else if (FlowKey.TryReadPorts(packet, out FlowKey key) && (MergeUdp || key.Protocol == Ipv4Header.ProtocolTcp))
             {
                 int flow = _flows.Find(key);
                 if (flow >= 0)
@@ -218,9 +221,22 @@ public sealed class GroCoalescer
             mergedLength + datagram.PayloadLength > mergeLimit ||
             head[Ipv4Header.TtlOffset] != packet[Ipv4Header.TtlOffset] ||
             head[1] != packet[1] ||
-            ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) != 0)
+            ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) != 0 ||
+            ((packet[Ipv4Header.FlagsAndFragmentOffset] & 0x40) == 0 &&
+                BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]) !=
+                (ushort)(BinaryPrimitives.ReadUInt16BigEndian(head[Ipv4Header.IdentificationOffset..]) + _segmentCounts[slot])) ||
+            !UdpDatagram.ChecksumIsValid(packet))
         {
             return false;
+        }
+        if (!merge.HeadVerified)
+        {
+            // The head is still byte for byte the first datagram: its headers are only rewritten in Finish.
+            if (!UdpDatagram.ChecksumIsValid(head))
+            {
+                return false;
+            }
+            merge.HeadVerified = true;
         }
 
         packet[UdpDatagram.HeaderLength..].CopyTo(superpackets.Slot(slot)[mergedLength..]);

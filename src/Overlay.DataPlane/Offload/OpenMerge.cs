@@ -15,4 +15,10 @@ internal struct OpenMerge
 
     /// <summary>A shorter or PSH segment was merged, so nothing may follow it.</summary>
     public bool Sealed;
+
+    /// <summary>
+    /// UDP: the first datagram's checksum has been verified. It is checked only once a second datagram joins, so
+    /// datagrams that never merge (single DNS queries, say) cost no pass over their bytes.
+    /// </summary>
+    public bool HeadVerified;
 }

@@ -22,8 +22,9 @@ internal readonly struct UdpDatagram
     /// <summary>
     /// True when <paramref name="packet"/> (exactly one packet long) may take part in a merge: IPv4 without options with
     /// a valid header checksum, total length equal to the packet, not a fragment, UDP whose length field matches, a
-    /// payload, and a present and valid UDP checksum. A datagram without a checksum (0) is passed through as it is,
-    /// since the merged packet goes to the kernel as CHECKSUM_PARTIAL and would come out with one. Never throws.
+    /// payload, and a UDP checksum present (a datagram without one, 0, is passed through as it is, since the merged
+    /// packet goes to the kernel as CHECKSUM_PARTIAL and would come out with one). The UDP checksum itself is left to
+    /// <see cref="ChecksumIsValid"/>, which the coalescer calls only for datagrams that actually merge. Never throws.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> packet, out UdpDatagram datagram)
     {
@@ -40,12 +41,21 @@ internal readonly struct UdpDatagram
         ReadOnlySpan<byte> udp = packet[Ipv4Header.MinimumLength..];
         if (BinaryPrimitives.ReadUInt16BigEndian(udp[UdpLayout.LengthOffset..]) != udp.Length ||
             BinaryPrimitives.ReadUInt16BigEndian(udp[UdpLayout.ChecksumOffset..]) == 0 ||
-            !InternetChecksum.IsValid(packet[..Ipv4Header.MinimumLength]) ||
-            InternetChecksum.Add(InternetChecksum.Sum(udp), PseudoHeader.Sum(packet, Ipv4Header.ProtocolUdp, udp.Length)) != 0xFFFF)
+            !InternetChecksum.IsValid(packet[..Ipv4Header.MinimumLength]))
         {
             return false;
         }
         datagram = new UdpDatagram(packet);
         return true;
+    }
+
+    /// <summary>
+    /// True when the UDP checksum of a datagram <see cref="TryParse"/> accepted is right. Verified before merging
+    /// because the kernel trusts a CHECKSUM_PARTIAL superpacket, which would hide a corrupt datagram.
+    /// </summary>
+    public static bool ChecksumIsValid(ReadOnlySpan<byte> packet)
+    {
+        ReadOnlySpan<byte> udp = packet[Ipv4Header.MinimumLength..];
+        return InternetChecksum.Add(InternetChecksum.Sum(udp), PseudoHeader.Sum(packet, Ipv4Header.ProtocolUdp, udp.Length)) == 0xFFFF;
     }
 }

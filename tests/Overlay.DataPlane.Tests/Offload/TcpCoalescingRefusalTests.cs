@@ -5,7 +5,7 @@ using Overlay.TestKit.Packets;
 namespace Overlay.DataPlane.Tests.Offload;
 
 /// <summary>Segments that Linux GRO would not merge pass through byte for byte, in order, as plain packets.</summary>
-public sealed class TcpCoalescerRefusalTests
+public sealed class TcpCoalescingRefusalTests
 {
     private static readonly TcpFlow s_flow = new() { SegmentSize = 1000 };
 
@@ -40,7 +40,7 @@ public sealed class TcpCoalescerRefusalTests
     [Fact]
     public void TheUnalteredPairEveryCaseStartsFromDoesMerge()
     {
-        var (_, result, _) = TcpCoalescerTests.Coalesce(s_flow.Segment(0, 2), s_flow.Segment(1, 2));
+        var (_, result, _) = TcpCoalescingTests.Coalesce(s_flow.Segment(0, 2), s_flow.Segment(1, 2));
 
         Assert.Equal(1, result.Superpackets);
     }
@@ -51,7 +51,7 @@ public sealed class TcpCoalescerRefusalTests
     {
         byte[][] packets = Build(name);
 
-        var (output, result, _) = TcpCoalescerTests.Coalesce(packets);
+        var (output, result, _) = TcpCoalescingTests.Coalesce(packets);
 
         Assert.Equal(0, result.Superpackets);
         Assert.Equal(packets, Batches.Packets(output));

@@ -7,7 +7,7 @@ using Overlay.TestKit.Packets;
 
 namespace Overlay.DataPlane.Tests.Offload;
 
-public sealed class TcpCoalescerTests
+public sealed class TcpCoalescingTests
 {
     private const int HeaderLength = 20 + 32;
 
