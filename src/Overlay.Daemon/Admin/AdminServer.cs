@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Daemon.Options;
+using Overlay.Linux;
 
 namespace Overlay.Daemon.Admin;
 
@@ -59,11 +60,18 @@ public sealed class AdminServer : IAsyncDisposable
         }
         if (File.Exists(socketPath))
         {
-            // A socket file nobody answers on is left over from a daemon that died; one that answers belongs to a
-            // running daemon, whose overlayctl clients would be silently taken over if it were replaced.
-            if (IsServed(socketPath))
+            // A socket nobody listens on is left over from a daemon that died; one that answers belongs to a running
+            // daemon, whose overlayctl clients would be silently taken over if it were replaced. Anything else at
+            // the path is not ours to delete.
+            if (!FileKind.IsSocket(socketPath))
             {
-                throw InUse(socketPath);
+                throw new OptionsException("admin-socket", $"-admin-socket: {socketPath} exists and is not a socket; remove it or choose another -admin-socket path");
+            }
+            SocketError probe = Probe(socketPath);
+            if (probe != SocketError.ConnectionRefused)
+            {
+                throw probe == SocketError.Success ? InUse(socketPath) : new OptionsException(
+                    "admin-socket", $"-admin-socket: cannot tell whether {socketPath} is in use ({probe}); remove it if no overlayd runs, or choose another path");
             }
             File.Delete(socketPath);
         }
@@ -94,17 +102,25 @@ public sealed class AdminServer : IAsyncDisposable
         return new AdminServer(socketPath, listener, sources, logger);
     }
 
-    private static bool IsServed(string socketPath)
+    /// <summary>
+    /// Connects without blocking: Success or a full backlog (WouldBlock) means a live listener, ConnectionRefused a
+    /// leftover socket, anything else (no permission, say) is reported as it is.
+    /// </summary>
+    private static SocketError Probe(string socketPath)
     {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
         try
         {
             probe.Connect(new UnixDomainSocketEndPoint(socketPath));
-            return true;
+            return SocketError.Success;
         }
-        catch (SocketException)
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
         {
-            return false;
+            return SocketError.Success;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode;
         }
     }
 

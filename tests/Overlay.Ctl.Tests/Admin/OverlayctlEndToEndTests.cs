@@ -92,12 +92,19 @@ public sealed class OverlayctlEndToEndTests : IAsyncLifetime
         Assert.Contains(SocketPath, inUse.Message, StringComparison.Ordinal);
         Assert.Equal(0, Overlayctl("-socket", SocketPath, "stats", "-c", "1").ExitCode);
 
-        // A leftover file nobody answers on (a daemon that died without unlinking its socket) is taken over.
+        // A socket left by a daemon that died (bound, never unlinked, nobody listening) is taken over.
         string stale = Path.Combine(_directory.FullName, "stale.sock");
-        await File.WriteAllTextAsync(stale, "");
+        LeftoverSocket.Create(stale);
         Assert.True(File.Exists(stale));
         await using AdminServer replacement = AdminServer.Start(stale, sources);
         Assert.Equal(0, Overlayctl("-socket", stale, "stats", "-c", "1").ExitCode);
+
+        // Anything else at the path is not the server's to delete.
+        string file = Path.Combine(_directory.FullName, "notes.txt");
+        await File.WriteAllTextAsync(file, "keep me");
+        var notSocket = Assert.ThrowsAny<Exception>(() => AdminServer.Start(file, sources));
+        Assert.Contains("is not a socket", notSocket.Message, StringComparison.Ordinal);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(file));
     }
 
     [Fact]
