@@ -176,6 +176,12 @@ metrics=$(ip netns exec "$(ns h1)" timeout 5 bash -c \
   || ovl_die "could not read /metrics from h1"
 grep -E '^overlay_(peer_|routes |etcd_connected |batches[a-z_]*\{direction="tun_to_udp"|dropped_packets[a-z_]*\{reason="(NoRoute|NotIpv4|UnknownSource)")' <<<"$metrics" | sed 's/^/  /'
 
+echo
+echo "## Daemon logs"
+for i in $(seq "$hosts"); do
+  printf '  h%s: %s log lines, %s warnings or errors\n' "$i" "$(grep -c . "$work/h$i.log")" "$(grep -c ' warn: \| fail: \| crit: ' "$work/h$i.log" || true)"
+done
+
 if ((keep)); then
   echo
   echo "Lab left running: namespaces $(tr '\n' ' ' <"$OVL_NS_LEDGER"). Press Enter to tear it down."

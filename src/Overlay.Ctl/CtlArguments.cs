@@ -19,7 +19,7 @@ internal sealed record CtlArguments
         commands:
           routes                  the daemon's route table next to the leases in etcd, with drift marked
           leases                  the leases in etcd next to the daemon's routes
-          stats [-c N]            forwarding totals, then their rates each second (N samples; default until Ctrl+C)
+          stats [-c N]            host and per-peer totals, then their rates each second (N samples; default until Ctrl+C)
           capture [-c N] [-w F]   stream forwarded packets as pcap to file F ('-' = stdout, the default)
                                   e.g. overlayctl capture -c 100 | tshark -r -
 

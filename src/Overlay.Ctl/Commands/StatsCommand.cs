@@ -79,8 +79,9 @@ internal static class StatsCommand
             // A peer new since the last sample started from 0, so its totals are its rate's numerator.
             JsonElement? before = previous is null ? null : previousPeers.TryGetValue(address, out JsonElement seen) ? seen : default(JsonElement?);
             bool rates = previous is not null;
+            // A peer that left and came back between samples restarted from 0: never show a negative rate.
             IEnumerable<double> values = s_peerColumns.Select(c => rates
-                ? (peer.GetProperty(c.Field).GetInt64() - (before?.GetProperty(c.Field).GetInt64() ?? 0)) / seconds
+                ? Math.Max(0, peer.GetProperty(c.Field).GetInt64() - (before?.GetProperty(c.Field).GetInt64() ?? 0)) / seconds
                 : peer.GetProperty(c.Field).GetInt64());
             await stdout.WriteLineAsync($"  {address,-14}{Columns(values)}").ConfigureAwait(false);
         }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Overlay.Daemon.Log;
 using Overlay.DataPlane.Routing;
-using Overlay.Linux;
 using Overlay.Linux.Masquerade;
 
 namespace Overlay.Daemon.Hosting;
@@ -36,12 +35,6 @@ internal sealed class MasqueradeKeeper : IAsyncDisposable
         rules.RemoveLeftovers();
         rules.Install();
         logger.MasqueradeInstalled(rules.Backend.ToString(), network.ToString(), subnet.ToString());
-        // flanneld checks this for its iptables rules (nftables needs no bridge hook) and exits; a warning keeps a
-        // forwarding-only host, which bridges nothing, working.
-        if (rules.Backend == RuleBackend.Iptables && !Sysctl.BridgeNetfilterLoaded())
-        {
-            logger.BridgeNetfilterMissing();
-        }
         return new MasqueradeKeeper(rules, period, logger);
     }
 

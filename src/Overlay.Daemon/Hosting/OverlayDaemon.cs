@@ -54,6 +54,12 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         {
             _logger.Ipv6Ignored();
         }
+        // flanneld 0.26+ exits here (pods bridged on this host need the module for Services and masquerading); a
+        // host that only forwards bridges nothing, so overlayd warns and carries on.
+        if (!config.EnableNFTables && !Sysctl.BridgeNetfilterLoaded())
+        {
+            _logger.BridgeNetfilterMissing();
+        }
         Lease lease = await AcquireLeaseAsync(controlPlane, config, stop).ConfigureAwait(false);
 
         int mtu = external.Interface.Mtu - EncapsulationOverhead;

@@ -57,7 +57,7 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.MasqueradeInstalled, LogLevel.Information, "masquerade rules installed with {Backend} for network {Network}, subnet {Subnet}")]
     public static partial void MasqueradeInstalled(this ILogger logger, string backend, string network, string subnet);
 
-    [LoggerMessage(EventIds.BridgeNetfilterMissing, LogLevel.Warning, "br_netfilter is not loaded (no /proc/sys/net/bridge/bridge-nf-call-iptables): traffic bridged between pods on this host bypasses iptables, so Kubernetes Services and these masquerade rules do not see it; load it with 'modprobe br_netfilter' (flanneld 0.26 and later refuse to start without it; overlayd forwards anyway)")]
+    [LoggerMessage(EventIds.BridgeNetfilterMissing, LogLevel.Warning, "br_netfilter is not loaded (no /proc/sys/net/bridge/bridge-nf-call-iptables): traffic bridged between pods on this host bypasses iptables, so Kubernetes Services and masquerade rules do not see it; load it with 'modprobe br_netfilter' (flanneld 0.26 and later refuse to start without it unless EnableNFTables is set; overlayd forwards anyway)")]
     public static partial void BridgeNetfilterMissing(this ILogger logger);
 
     [LoggerMessage(EventIds.MasqueradeRepaired, LogLevel.Warning, "masquerade rules were missing and have been rebuilt")]
