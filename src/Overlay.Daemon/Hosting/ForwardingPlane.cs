@@ -59,6 +59,8 @@ internal sealed class ForwardingPlane : IDisposable
     {
         bool offload = _tun.OffloadEnabled;
         int segmentsPerBatch = Math.Max(options.BatchSize, 128);
+        // UDP datagrams are merged into USO superpackets only where the kernel accepts them from a TUN.
+        bool mergeUdp = _tun.UsoEnabled;
         var loops = new List<IForwardingLoop>();
         foreach (TunQueue queue in _tun.Queues)
         {
@@ -75,8 +77,6 @@ internal sealed class ForwardingPlane : IDisposable
             if (offload)
             {
                 loops.Add(new SegmentingOutboundLoop(queue, socket, router, Counters, SuperpacketsPerRead, segmentsPerBatch, mtu, $"tun-to-udp-{queue.Index}"));
-                // UDP datagrams are merged into USO superpackets only where the kernel accepts them from a TUN.
-                bool mergeUdp = (_tun.OffloadFlagsEnabled & TunOffloads.Uso4) != 0;
                 loops.Add(new CoalescingInboundLoop(socket, queue, receiver, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}", mergeUdp));
             }
             else

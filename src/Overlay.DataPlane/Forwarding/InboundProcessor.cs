@@ -66,13 +66,25 @@ public sealed class InboundProcessor
         Span<int> lengths = packets.Lengths;
         ReadOnlySpan<PeerEndpoint> senders = packets.Endpoints;
         int count = Math.Min(packets.Count, packets.Capacity);
+        // A batch is mostly runs from one sender (a GRO message is split into consecutive slots): look each run's
+        // sender up once.
+        uint lastSender = 0;
+        bool known = false;
+        int peerIndex = -1;
+        bool cached = false;
         for (int i = 0; i < count; i++)
         {
             if (!PacketValidator.TryAdmit(packets.Slot(i), ref lengths[i], tally, out Span<byte> packet))
             {
                 continue;
             }
-            bool known = table.TryGetPeerIndex(senders[i].Address, out int peerIndex);
+            uint sender = senders[i].Address;
+            if (!cached || sender != lastSender)
+            {
+                known = table.TryGetPeerIndex(sender, out peerIndex);
+                lastSender = sender;
+                cached = true;
+            }
             if (!known && dropUnknownSources)
             {
                 lengths[i] = 0;

@@ -175,9 +175,7 @@ public sealed class GroCoalescer
             segment.Acknowledgment != merge.Acknowledgment ||
             segment.PayloadLength > merge.SegmentSize ||
             mergedLength + segment.PayloadLength > mergeLimit ||
-            head[Ipv4Header.TtlOffset] != packet[Ipv4Header.TtlOffset] ||
-            head[1] != packet[1] ||
-            ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) != 0 ||
+            !SameIpv4Treatment(head, packet) ||
             // Same data offset, and the options (everything past the fixed 20 bytes) byte for byte.
             head[IpHeaderLength + TcpLayout.DataOffsetOffset] != packet[IpHeaderLength + TcpLayout.DataOffsetOffset] ||
             !head[(IpHeaderLength + TcpLayout.MinimumHeaderLength)..headerLength].SequenceEqual(
@@ -219,9 +217,7 @@ public sealed class GroCoalescer
             _segmentCounts[slot] >= MaxUdpSegments ||
             datagram.PayloadLength > merge.SegmentSize ||
             mergedLength + datagram.PayloadLength > mergeLimit ||
-            head[Ipv4Header.TtlOffset] != packet[Ipv4Header.TtlOffset] ||
-            head[1] != packet[1] ||
-            ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) != 0 ||
+            !SameIpv4Treatment(head, packet) ||
             ((packet[Ipv4Header.FlagsAndFragmentOffset] & 0x40) == 0 &&
                 BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]) !=
                 (ushort)(BinaryPrimitives.ReadUInt16BigEndian(head[Ipv4Header.IdentificationOffset..]) + _segmentCounts[slot])) ||
@@ -258,6 +254,15 @@ public sealed class GroCoalescer
         return true;
     }
 
+    /// <summary>
+    /// The IPv4 fields a merged packet keeps from its first one and so must share with it: TTL, TOS and DF (Linux GRO
+    /// flushes on the same differences).
+    /// </summary>
+    private static bool SameIpv4Treatment(ReadOnlySpan<byte> head, ReadOnlySpan<byte> packet) =>
+        head[Ipv4Header.TtlOffset] == packet[Ipv4Header.TtlOffset] &&
+        head[1] == packet[1] &&
+        ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) == 0;
+
     /// <summary>Fixes the headers of every merge of two or more segments, once, now that their lengths are final.</summary>
     private CoalescingResult Finish(PacketBatch superpackets)
     {
@@ -277,21 +282,16 @@ public sealed class GroCoalescer
             packet[Ipv4Header.ChecksumOffset + 1] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(
                 packet[Ipv4Header.ChecksumOffset..], InternetChecksum.Compute(packet[..IpHeaderLength]));
-            // CHECKSUM_PARTIAL: the kernel adds the sum from the transport header on and complements it.
             int transportLength = packet.Length - IpHeaderLength;
-            if (packet[Ipv4Header.ProtocolOffset] == Ipv4Header.ProtocolUdp)
+            byte protocol = packet[Ipv4Header.ProtocolOffset];
+            if (protocol == Ipv4Header.ProtocolUdp)
             {
                 BinaryPrimitives.WriteUInt16BigEndian(packet[(IpHeaderLength + UdpLayout.LengthOffset)..], (ushort)transportLength);
-                BinaryPrimitives.WriteUInt16BigEndian(
-                    packet[(IpHeaderLength + UdpLayout.ChecksumOffset)..],
-                    PseudoHeader.Sum(packet, Ipv4Header.ProtocolUdp, transportLength));
             }
-            else
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(
-                    packet[(IpHeaderLength + TcpLayout.ChecksumOffset)..],
-                    PseudoHeader.Sum(packet, Ipv4Header.ProtocolTcp, transportLength));
-            }
+            // CHECKSUM_PARTIAL: the kernel adds the sum from the transport header on and complements it.
+            OffloadInfo offload = superpackets.Offload(slot);
+            BinaryPrimitives.WriteUInt16BigEndian(
+                packet[(offload.ChecksumStart + offload.ChecksumOffset)..], PseudoHeader.Sum(packet, protocol, transportLength));
         }
         return new CoalescingResult(merges, merged);
     }

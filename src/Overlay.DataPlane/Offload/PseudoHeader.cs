@@ -22,4 +22,14 @@ internal static class PseudoHeader
         sum = (sum & 0xFFFF) + (sum >> 16);
         return (ushort)sum;
     }
+
+    /// <summary>
+    /// True when the TCP or UDP checksum of <paramref name="ipv4Packet"/> (an IPv4 header without options, then the
+    /// transport header and payload to the end of the span) is right.
+    /// </summary>
+    public static bool TransportChecksumIsValid(ReadOnlySpan<byte> ipv4Packet, byte protocol)
+    {
+        ReadOnlySpan<byte> transport = ipv4Packet[Ipv4Header.MinimumLength..];
+        return InternetChecksum.Add(InternetChecksum.Sum(transport), Sum(ipv4Packet, protocol, transport.Length)) == 0xFFFF;
+    }
 }

@@ -61,7 +61,7 @@ internal readonly struct TcpSegment
             tcpHeaderLength >= tcp.Length ||
             (flags != TcpLayout.Ack && flags != (TcpLayout.Ack | TcpLayout.Psh)) ||
             !InternetChecksum.IsValid(packet[..IpHeaderLength]) ||
-            InternetChecksum.Add(InternetChecksum.Sum(tcp), PseudoHeader.Sum(packet, Ipv4Header.ProtocolTcp, tcp.Length)) != 0xFFFF)
+            !PseudoHeader.TransportChecksumIsValid(packet, Ipv4Header.ProtocolTcp))
         {
             return false;
         }

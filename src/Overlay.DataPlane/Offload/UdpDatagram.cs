@@ -53,9 +53,5 @@ internal readonly struct UdpDatagram
     /// True when the UDP checksum of a datagram <see cref="TryParse"/> accepted is right. Verified before merging
     /// because the kernel trusts a CHECKSUM_PARTIAL superpacket, which would hide a corrupt datagram.
     /// </summary>
-    public static bool ChecksumIsValid(ReadOnlySpan<byte> packet)
-    {
-        ReadOnlySpan<byte> udp = packet[Ipv4Header.MinimumLength..];
-        return InternetChecksum.Add(InternetChecksum.Sum(udp), PseudoHeader.Sum(packet, Ipv4Header.ProtocolUdp, udp.Length)) == 0xFFFF;
-    }
+    public static bool ChecksumIsValid(ReadOnlySpan<byte> packet) => PseudoHeader.TransportChecksumIsValid(packet, Ipv4Header.ProtocolUdp);
 }
