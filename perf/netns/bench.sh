@@ -2,10 +2,12 @@
 # shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../..
 # End-to-end benchmark: Overlay against kernel VXLAN, quicktun and the bare underlay, in one run (as root).
 #
-#   perf/netns/bench.sh [-o LIST] [-t SECONDS] [-r ROUNDS] [-j FILE]
+#   perf/netns/bench.sh [-o LIST] [-m LIST] [-t SECONDS] [-r ROUNDS] [-j FILE]
 #   perf/netns/bench.sh --table FILE
 #
 #   -o LIST     overlays, comma- or space-separated, from: underlay vxlan quicktun overlay (default: all four)
+#   -m LIST     measurements, from: tcp1 tcp4 udp64 latency (default: all four; the others stay empty in the
+#               table, so a latency experiment takes a quarter of the time)
 #   -t SECONDS  duration of each test, 1..120 (default 10)
 #   -r ROUNDS   interleaved rounds, A B C D A B C D ..., 1..20 (default 2)
 #   -j FILE     raw per-run results as JSON (default perf/netns/results/<timestamp>.json)
@@ -36,10 +38,11 @@ source "$here/lib/report.sh"
 
 usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-overlays=("${BENCH_OVERLAYS[@]}") DURATION=10 rounds=2 json=
+overlays=("${BENCH_OVERLAYS[@]}") MEASUREMENTS=("${BENCH_MEASUREMENTS[@]}") DURATION=10 rounds=2 json=
 while (($#)); do
   case $1 in
     -o) read -r -a overlays <<<"${2//,/ }"; shift 2 ;;
+    -m) read -r -a MEASUREMENTS <<<"${2//,/ }"; shift 2 ;;
     -t) DURATION=$2; shift 2 ;;
     -r) rounds=$2; shift 2 ;;
     -j) json=$2; shift 2 ;;
@@ -53,6 +56,8 @@ while (($#)); do
 done
 ((${#overlays[@]} > 0)) || ovl_die "-o needs at least one overlay"
 for o in "${overlays[@]}"; do overlay_known "$o" || ovl_die "unknown overlay '$o' (known: ${BENCH_OVERLAYS[*]})"; done
+((${#MEASUREMENTS[@]} > 0)) || ovl_die "-m needs at least one measurement"
+for m in "${MEASUREMENTS[@]}"; do measurement_known "$m" || ovl_die "unknown measurement '$m' (known: ${BENCH_MEASUREMENTS[*]})"; done
 if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < 1 || DURATION > 120)); then ovl_die "-t must be 1..120 seconds"; fi
 if ! [[ $rounds =~ ^[0-9]+$ ]] || ((rounds < 1 || rounds > 20)); then ovl_die "-r must be 1..20"; fi
 [[ $(id -u) == 0 ]] || ovl_die "the benchmark creates network namespaces: run it as root"
@@ -111,10 +116,11 @@ meta=$(jq -n \
   --arg iperf3 "$(tool_version iperf3)" --arg sockperf "$(tool_version sockperf)" --arg quicktun "$(tool_version quicktun)" \
   --arg iproute2 "$(tool_version iproute2)" --arg etcd "$(tool_version etcd-server)" \
   --arg overlayd_args "${OVERLAYD_ARGS:-}" --argjson duration "$DURATION" --argjson rounds "$rounds" \
-  --arg overlays "${overlays[*]}" \
+  --arg overlays "${overlays[*]}" --arg measurements "${MEASUREMENTS[*]}" \
   '{started: $started, machine: {kernel: $kernel, cpus: $cpus, cpu: $cpu, loadavg_at_start: $loadavg},
     commit: $commit, tools: {iperf3: $iperf3, sockperf: $sockperf, quicktun: $quicktun, iproute2: $iproute2, etcd: $etcd},
-    settings: {duration_s: $duration, rounds: $rounds, overlays: ($overlays | split(" ")), underlay_mtu: 1500,
+    settings: {duration_s: $duration, rounds: $rounds, overlays: ($overlays | split(" ")),
+               measurements: ($measurements | split(" ")), underlay_mtu: 1500,
                overlayd_args: $overlayd_args}}')
 runs=$work/runs.jsonl
 : >"$runs"

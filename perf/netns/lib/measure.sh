@@ -9,11 +9,22 @@ declare -A RESULT=()
 
 BENCH_PORT_TCP1=5201 BENCH_PORT_TCP4=5202 BENCH_PORT_UDP64=5203 BENCH_PORT_SOCKPERF=11111
 
+BENCH_MEASUREMENTS=(tcp1 tcp4 udp64 latency)
+
+measurement_known() {
+  local m
+  for m in "${BENCH_MEASUREMENTS[@]}"; do [[ $m == "$1" ]] && return 0; done
+  return 1
+}
+
+# measure_all: the measurements named in MEASUREMENTS (default: all), in the fixed order above.
 measure_all() {
-  measure_tcp tcp1 "$BENCH_PORT_TCP1" 1
-  measure_tcp tcp4 "$BENCH_PORT_TCP4" 4
-  measure_udp64
-  measure_latency
+  local wanted=" ${MEASUREMENTS[*]:-${BENCH_MEASUREMENTS[*]}} "
+  [[ $wanted == *" tcp1 "* ]] && measure_tcp tcp1 "$BENCH_PORT_TCP1" 1
+  [[ $wanted == *" tcp4 "* ]] && measure_tcp tcp4 "$BENCH_PORT_TCP4" 4
+  [[ $wanted == *" udp64 "* ]] && measure_udp64
+  [[ $wanted == *" latency "* ]] && measure_latency
+  return 0
 }
 
 # json_value FILTER FILE: the filter's value, or nothing when the file or the value is missing; never fails.
