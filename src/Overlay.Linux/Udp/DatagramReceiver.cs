@@ -42,6 +42,10 @@ internal sealed unsafe class DatagramReceiver : IDisposable
     private int _pendingMessage;
     private int _pendingOffset;
 
+    // Set when the last recvmmsg returned fewer messages than asked for: the queue was empty then, so the next call
+    // polls first instead of paying for a recvmmsg that would only say EAGAIN.
+    private bool _knownEmpty;
+
     private int _faultErrno;
     private long _datagramsReceived;
     private long _bytesReceived;
@@ -102,6 +106,22 @@ internal sealed unsafe class DatagramReceiver : IDisposable
 
         while (true)
         {
+            if (_knownEmpty)
+            {
+                if (filled > 0)
+                {
+                    // Pending datagrams went out first; with nothing more queued, do not block on top of them.
+                    return true;
+                }
+                switch (ReadinessWait.Wait(_fd, LibC.POLLIN, _shutdown.Fd, -1, out int pollErrno))
+                {
+                    case Readiness.Shutdown:
+                        return false;
+                    case Readiness.Failed:
+                        return Fault(pollErrno);
+                }
+                _knownEmpty = false;
+            }
             int request = Coalesced ? Math.Min(MaxMessages, batch.Capacity - filled) : Math.Min(batch.Capacity, MaxMessages);
             if (Coalesced)
             {
@@ -112,6 +132,7 @@ internal sealed unsafe class DatagramReceiver : IDisposable
                 PrepareDirect(batch, request);
             }
             int received = Syscall.RecvMmsg(_fd, _messages.Messages, request, LibC.MSG_DONTWAIT);
+            _knownEmpty = received < request;
             if (received > 0)
             {
                 if (!Coalesced)
@@ -131,19 +152,6 @@ internal sealed unsafe class DatagramReceiver : IDisposable
                 {
                     return Fault(errno);
                 }
-            }
-            if (filled > 0)
-            {
-                // Pending datagrams went out first; with nothing more queued, do not block on top of them.
-                return true;
-            }
-
-            switch (ReadinessWait.Wait(_fd, LibC.POLLIN, _shutdown.Fd, -1, out int pollErrno))
-            {
-                case Readiness.Shutdown:
-                    return false;
-                case Readiness.Failed:
-                    return Fault(pollErrno);
             }
         }
     }
