@@ -22,7 +22,9 @@
 # 2 rounds) takes about 7 minutes, plus one `dotnet publish` of the daemon. Every step is bounded by a timeout.
 #
 # Environment: OVERLAYD_BIN   a published overlayd executable (or .dll) instead of publishing this checkout;
-#              OVERLAYD_ARGS  extra flags for overlayd, e.g. "-v=1".
+#              OVERLAYD_ARGS  extra flags for both overlayd hosts, e.g. "-v=1";
+#              OVERLAYD_ARGS_H1, OVERLAYD_ARGS_H2  extra flags for one host, e.g. "-cpus=0" and "-cpus=1" to give
+#                             each host's forwarding threads a CPU of their own, as on two machines.
 #
 # It installs what is missing (iperf3, sockperf, quicktun, iproute2, iputils-ping, jq, etcd) with apt-get,
 # touches nothing in the root network namespace, and on exit, Ctrl-C or failure removes every namespace (by
@@ -115,7 +117,7 @@ meta=$(jq -n \
   --arg commit "$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --arg iperf3 "$(tool_version iperf3)" --arg sockperf "$(tool_version sockperf)" --arg quicktun "$(tool_version quicktun)" \
   --arg iproute2 "$(tool_version iproute2)" --arg etcd "$(tool_version etcd-server)" \
-  --arg overlayd_args "${OVERLAYD_ARGS:-}" --argjson duration "$DURATION" --argjson rounds "$rounds" \
+  --arg overlayd_args "${OVERLAYD_ARGS:-}${OVERLAYD_ARGS_H1:+ h1: $OVERLAYD_ARGS_H1}${OVERLAYD_ARGS_H2:+ h2: $OVERLAYD_ARGS_H2}" --argjson duration "$DURATION" --argjson rounds "$rounds" \
   --arg overlays "${overlays[*]}" --arg measurements "${MEASUREMENTS[*]}" \
   '{started: $started, machine: {kernel: $kernel, cpus: $cpus, cpu: $cpu, loadavg_at_start: $loadavg},
     commit: $commit, tools: {iperf3: $iperf3, sockperf: $sockperf, quicktun: $quicktun, iproute2: $iproute2, etcd: $etcd},

@@ -10,6 +10,10 @@ DaemonOptions options;
 try
 {
     options = DaemonOptions.Parse(args, Environment.GetEnvironmentVariable);
+    if (options.Cpus.Count > 0)
+    {
+        options.CheckCpusAvailable(Overlay.Linux.CpuAffinity.AllowedCpus());
+    }
 }
 catch (HelpRequestedException)
 {

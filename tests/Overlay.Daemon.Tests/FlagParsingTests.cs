@@ -46,6 +46,26 @@ public class FlagParsingTests
         Assert.Equal(5000, options.TunTxQueueLength);
     }
 
+    [Fact]
+    public void Cpus_list_one_cpu_per_queue_and_default_to_no_pinning()
+    {
+        Assert.Empty(Parse().Cpus);
+        Assert.Equal([2, 0, 3], Parse("-cpus=2, 0,3").Cpus);
+        Assert.Equal([1], Parse("-cpus", "1").Cpus);
+    }
+
+    [Fact]
+    public void A_cpu_the_process_may_not_run_on_is_refused_naming_the_ones_it_may()
+    {
+        DaemonOptions options = Parse("-cpus=0,5");
+        options.CheckCpusAvailable([0, 5, 6]);
+
+        OptionsException error = Assert.Throws<OptionsException>(() => options.CheckCpusAvailable([0, 1]));
+        Assert.Equal("cpus", error.Flag);
+        Assert.Contains("CPU 5", error.Message);
+        Assert.Contains("0,1", error.Message);
+    }
+
     [Theory]
     [InlineData("-etcd-prefix=/a/b")]
     [InlineData("--etcd-prefix=/a/b")]
@@ -131,6 +151,11 @@ public class FlagParsingTests
     [InlineData("-batch-size=0", "batch-size")]
     [InlineData("-udp-buffer-bytes=100", "udp-buffer-bytes")]
     [InlineData("-tun-txqueuelen=0", "tun-txqueuelen")]
+    [InlineData("-cpus=one", "cpus")]
+    [InlineData("-cpus=0,,1", "cpus")]
+    [InlineData("-cpus=-1", "cpus")]
+    [InlineData("-cpus=1024", "cpus")]
+    [InlineData("-cpus=0,1,0", "cpus")]
     public void Bad_values_name_their_flag(string arg, string flag) =>
         Assert.Equal(flag, Assert.Throws<OptionsException>(() => Parse(arg)).Flag);
 

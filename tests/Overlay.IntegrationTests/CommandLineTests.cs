@@ -36,4 +36,14 @@ public sealed class CommandLineTests
         Assert.Contains("-subnet-lease-renew-margin", output);
         Assert.Contains("1 to 1439", output);
     }
+
+    [Fact]
+    public void A_cpu_this_machine_cannot_run_on_stops_the_daemon_before_it_starts()
+    {
+        // Syntactically fine, but no CPU 1000 here: refused up front, naming the CPUs that may be used.
+        (int exitCode, string output) = DaemonProcess.RunToExit("-cpus=0,1000");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("-cpus names CPU 1000", output);
+        Assert.Contains("may run on 0", output);
+    }
 }

@@ -112,10 +112,12 @@ overlay_up_overlay() {
   for i in 1 2; do
     printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.%s.1/24\nFLANNEL_MTU=%s\nFLANNEL_IPMASQ=false\n' \
       "$i" "$mtu" >"$RUN_DIR/subnet-h$i.env"
-    # OVERLAYD_ARGS is split on spaces on purpose: it holds extra flags.
+    # OVERLAYD_ARGS (both hosts) and OVERLAYD_ARGS_H1/_H2 (one host) are split on spaces on purpose: they hold
+    # extra flags.
+    local host_args_var=OVERLAYD_ARGS_H$i
     # shellcheck disable=SC2086
     tb_spawn "$i" "$RUN_DIR/overlayd-h$i.log" "${OVERLAYD_CMD[@]}" -etcd-endpoints="$endpoint" -iface=ul0 \
-      -subnet-file="$RUN_DIR/subnet-h$i.env" -admin-socket="$RUN_DIR/admin-h$i.sock" ${OVERLAYD_ARGS:-}
+      -subnet-file="$RUN_DIR/subnet-h$i.env" -admin-socket="$RUN_DIR/admin-h$i.sock" ${OVERLAYD_ARGS:-} ${!host_args_var:-}
     OV_FORWARDERS+=("$TB_LAST_PID")
   done
   for i in 1 2; do

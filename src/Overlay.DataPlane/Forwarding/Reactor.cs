@@ -14,13 +14,19 @@ public sealed class Reactor
 {
     private readonly IForwardingLoop[] _loops;
     private readonly Action<IForwardingLoop, Exception> _onLoopFailed;
+    private readonly Action<IForwardingLoop>? _onThreadStart;
     private Thread[] _threads = [];
     private bool _started;
     private volatile bool _stopping;
 
     /// <param name="loops">The loops to run, one thread each.</param>
     /// <param name="onLoopFailed">Called on the failing loop's thread with the loop and what it threw.</param>
-    public Reactor(IEnumerable<IForwardingLoop> loops, Action<IForwardingLoop, Exception> onLoopFailed)
+    /// <param name="onThreadStart">
+    /// Called on each loop's own thread before its first packet, e.g. to pin the thread to a CPU; what it throws is
+    /// reported to <paramref name="onLoopFailed"/> and the loop does not run.
+    /// </param>
+    public Reactor(IEnumerable<IForwardingLoop> loops, Action<IForwardingLoop, Exception> onLoopFailed,
+        Action<IForwardingLoop>? onThreadStart = null)
     {
         ArgumentNullException.ThrowIfNull(loops);
         ArgumentNullException.ThrowIfNull(onLoopFailed);
@@ -30,6 +36,7 @@ public sealed class Reactor
             ArgumentNullException.ThrowIfNull(loop, nameof(loops));
         }
         _onLoopFailed = onLoopFailed;
+        _onThreadStart = onThreadStart;
     }
 
     public IReadOnlyList<IForwardingLoop> Loops => _loops;
@@ -99,6 +106,7 @@ public sealed class Reactor
     {
         try
         {
+            _onThreadStart?.Invoke(loop);
             loop.Run();
             if (!_stopping)
             {

@@ -30,6 +30,44 @@ public sealed class ReactorTests
     }
 
     [Fact]
+    public void ThreadStartRunsOnEachLoopsOwnThreadBeforeItsLoop()
+    {
+        var loops = new[] { new ThreadRecordingLoop("first"), new ThreadRecordingLoop("second") };
+        var startedOn = new Dictionary<string, (int ThreadId, bool LoopHadRun)>();
+        var reactor = new Reactor(loops, (_, exception) => Assert.Fail(exception.ToString()), loop =>
+        {
+            lock (startedOn)
+            {
+                startedOn[loop.Name] = (Environment.CurrentManagedThreadId, ((ThreadRecordingLoop)loop).Started.IsSet);
+            }
+        });
+
+        reactor.Start();
+        Assert.All(loops, loop => Assert.True(loop.Started.Wait(s_patience)));
+        Assert.True(reactor.Stop(s_patience));
+
+        Assert.All(loops, loop => Assert.Equal((loop.ThreadId, false), startedOn[loop.Name]));
+    }
+
+    [Fact]
+    public void AThreadStartThatThrowsIsReportedAndItsLoopNeverRuns()
+    {
+        var loop = new ThreadRecordingLoop("pinned");
+        using var reported = new ManualResetEventSlim();
+        (IForwardingLoop Loop, Exception Error)? failure = null;
+        var refusal = new InvalidOperationException("sched_setaffinity(CPU 7): Invalid argument");
+        var reactor = new Reactor([loop], (failed, error) => { failure = (failed, error); reported.Set(); }, _ => throw refusal);
+
+        reactor.Start();
+
+        Assert.True(reported.Wait(s_patience));
+        Assert.Same(loop, failure!.Value.Loop);
+        Assert.Same(refusal, failure.Value.Error);
+        Assert.False(loop.Started.IsSet);
+        Assert.True(reactor.Stop(s_patience));
+    }
+
+    [Fact]
     public void ForwardsBetweenHostsUntilTheSourcesShutDown()
     {
         var fabric = new InMemoryUdpFabric();
