@@ -110,8 +110,9 @@ public sealed unsafe class TunQueue : ITunQueue
     /// <summary>
     /// Drains up to <c>batch.Capacity</c> packets with non-blocking reads, blocking in poll only while nothing is
     /// ready; after a drain that found the queue empty it polls first, and under light traffic it returns the first
-    /// packet after a wake on its own (each saves a syscall on the packet's way). Sets each slot's length and its <see cref="PacketBatch.Offload"/> (all-zero without offloads). Without
-    /// offloads a packet longer than the slot is cut to fit by the kernel; with offloads slots must hold
+    /// packet after a wake on its own (each saves a syscall on the packet's way). Sets each slot's length and its
+    /// <see cref="PacketBatch.Offload"/> (all-zero without offloads). Without offloads a packet longer than the slot
+    /// is cut to fit by the kernel; with offloads slots must hold
     /// <see cref="OffloadSlotBytes"/>. Returns false once shutdown is signalled, or after a fatal error (see
     /// <see cref="FaultErrno"/>).
     /// </summary>
