@@ -12,7 +12,16 @@ try
     options = DaemonOptions.Parse(args, Environment.GetEnvironmentVariable);
     if (options.Cpus.Count > 0)
     {
-        options.CheckCpusAvailable(Overlay.Linux.CpuAffinity.AllowedCpus());
+        IReadOnlyList<int> allowed;
+        try
+        {
+            allowed = Overlay.Linux.CpuAffinity.AllowedCpus();
+        }
+        catch (Overlay.Linux.SystemCallException e)
+        {
+            throw new OptionsException("cpus", $"-cpus cannot be checked: {e.Message}; leave -cpus empty to let the scheduler place the forwarding threads");
+        }
+        options.CheckCpusAvailable(allowed);
     }
 }
 catch (HelpRequestedException)

@@ -52,6 +52,7 @@ public class FlagParsingTests
         Assert.Empty(Parse().Cpus);
         Assert.Equal([2, 0, 3], Parse("-cpus=2, 0,3").Cpus);
         Assert.Equal([1], Parse("-cpus", "1").Cpus);
+        Assert.Equal([0, 2, 3, 4], Parse("-cpus=0,2-4").Cpus);
     }
 
     [Fact]
@@ -156,6 +157,9 @@ public class FlagParsingTests
     [InlineData("-cpus=-1", "cpus")]
     [InlineData("-cpus=1024", "cpus")]
     [InlineData("-cpus=0,1,0", "cpus")]
+    [InlineData("-cpus=3-1", "cpus")]
+    [InlineData("-cpus=0-1-2", "cpus")]
+    [InlineData("-cpus=1-2,2", "cpus")]
     public void Bad_values_name_their_flag(string arg, string flag) =>
         Assert.Equal(flag, Assert.Throws<OptionsException>(() => Parse(arg)).Flag);
 

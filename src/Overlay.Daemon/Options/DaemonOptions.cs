@@ -37,8 +37,9 @@ internal sealed record DaemonOptions
     public int BatchSize { get; init; } = 64;
 
     /// <summary>
-    /// CPUs for the forwarding threads: queue i's two threads both run on <c>Cpus[i % Cpus.Count]</c>. Empty (the
-    /// default): the scheduler places them.
+    /// CPUs for the forwarding threads: queue i's two threads both run on <c>Cpus[i % Cpus.Count]</c> (the list
+    /// wraps when there are more queues; CPUs beyond the queue count go unused). Empty (the default): the scheduler
+    /// places them.
     /// </summary>
     public IReadOnlyList<int> Cpus { get; init; } = [];
     public int UdpBufferBytes { get; init; } = 7 * 1024 * 1024;
@@ -177,10 +178,11 @@ internal sealed record DaemonOptions
     }
 
     /// <summary>
-    /// Throws when <see cref="Cpus"/> names a CPU this process may not run on (offline, or outside its cpuset), so
-    /// the daemon stops before it creates anything rather than losing a forwarding thread at start.
+    /// Throws when <see cref="Cpus"/> names a CPU the daemon was not started allowed to use (offline, outside its
+    /// cpuset, or left out by taskset), so it stops before it creates anything rather than losing a forwarding
+    /// thread at start.
     /// </summary>
-    /// <param name="allowed">The CPUs the process may run on (sched_getaffinity).</param>
+    /// <param name="allowed">The CPUs the starting thread may run on (sched_getaffinity).</param>
     public void CheckCpusAvailable(IReadOnlyList<int> allowed)
     {
         foreach (int cpu in Cpus)
@@ -193,7 +195,7 @@ internal sealed record DaemonOptions
         }
     }
 
-    // "0,2,3": CPU numbers as the kernel counts them (see /sys/devices/system/cpu/online), no duplicates.
+    // "0,2-3": CPU numbers and ranges as the kernel and taskset write them, each CPU once, in queue order.
     private static IReadOnlyList<int> ParseCpus(string text)
     {
         if (text.Trim().Length == 0)
@@ -203,16 +205,24 @@ internal sealed record DaemonOptions
         var cpus = new List<int>();
         foreach (string part in text.Split(','))
         {
-            if (!int.TryParse(part.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int cpu) || cpu > 1023)
+            string item = part.Trim();
+            string[] bounds = item.Split('-');
+            if (bounds.Length > 2 || !TryParseCpu(bounds[0], out int first) || !TryParseCpu(bounds[^1], out int last) || last < first)
             {
-                throw new OptionsException("cpus", $"-cpus=\"{text}\": \"{part.Trim()}\" is not a CPU number: give a comma-separated list of CPUs from 0 to 1023, e.g. -cpus=0,1");
+                throw new OptionsException("cpus", $"-cpus=\"{text}\": \"{item}\" is not a CPU or a range of CPUs: give CPUs from 0 to 1023 separated by commas, ranges as first-last, e.g. -cpus=0,2-3");
             }
-            if (cpus.Contains(cpu))
+            for (int cpu = first; cpu <= last; cpu++)
             {
-                throw new OptionsException("cpus", $"-cpus=\"{text}\" names CPU {cpu} twice: list each CPU once (queue i runs on the i-th)");
+                if (cpus.Contains(cpu))
+                {
+                    throw new OptionsException("cpus", $"-cpus=\"{text}\" names CPU {cpu} twice: list each CPU once (queue i runs on the i-th)");
+                }
+                cpus.Add(cpu);
             }
-            cpus.Add(cpu);
         }
         return cpus;
     }
+
+    private static bool TryParseCpu(string text, out int cpu) =>
+        int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out cpu) && cpu <= 1023;
 }

@@ -146,7 +146,8 @@ public sealed unsafe class TunQueue : ITunQueue
                 // A drain that stopped short of its limit has seen the queue empty: poll next instead of paying for
                 // one more read that would only say EAGAIN again.
                 _knownEmpty = batch.Count < limit;
-                _readSinceWake += batch.Count;
+                // Only "at most one" matters, so the count saturates instead of wrapping on a queue that never idles.
+                _readSinceWake = Math.Min(_readSinceWake + batch.Count, 2);
                 if (batch.Count > 0)
                 {
                     return true;

@@ -208,7 +208,8 @@ public sealed class UdpBatchSocket : IUdpBatchSocket
 
     /// <summary>
     /// Blocks in poll only while nothing is queued (after a recvmmsg that came back short it polls before the next
-    /// one), then receives. Sets <c>batch.Count</c>, each slot's length and source endpoint; a datagram longer than a slot gets length 0 and is counted in <see cref="TruncatedDatagrams"/>.
+    /// one), then receives. Sets <c>batch.Count</c>, each slot's length and source endpoint; a datagram longer than a
+    /// slot gets length 0 and is counted in <see cref="TruncatedDatagrams"/>.
     /// Without GRO one recvmmsg fills at most <c>min(batch.Capacity, MaxBatch)</c> slots in place. With GRO each
     /// coalesced message is split into one slot per datagram (copied, in order, each with its source); what does not
     /// fit the batch is delivered by the next call before it makes any syscall. Returns false once shutdown is
