@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using System.Numerics;
 
 namespace Overlay.DataPlane.Packets;
 
@@ -28,7 +28,7 @@ public static class InternetChecksum
         ulong carries = 0;
         if (data.Length >= VectorThreshold)
         {
-            sum = Vector256.IsHardwareAccelerated ? SumVector256(ref data) : Vector128.IsHardwareAccelerated ? SumVector128(ref data) : 0;
+            sum = Vector.IsHardwareAccelerated ? SumVectorBlocks(ref data) : 0;
         }
         while (data.Length >= 32)
         {
@@ -98,48 +98,34 @@ public static class InternetChecksum
     // Below this the vector set-up and the lane reduction cost more than they save (an IPv4 header is 20 bytes).
     private const int VectorThreshold = 128;
 
-    /// <summary>Sums the whole 64-byte blocks of <paramref name="data"/> as 32-bit words and slices them off.</summary>
-    internal static ulong SumVector256(ref ReadOnlySpan<byte> data)
-    {
-        ref byte start = ref MemoryMarshal.GetReference(data);
-        nuint blocks = (nuint)(data.Length / 64);
-        Vector256<ulong> low32 = Vector256.Create(0xFFFF_FFFFUL);
-        Vector256<ulong> lowA = Vector256<ulong>.Zero, highA = Vector256<ulong>.Zero;
-        Vector256<ulong> lowB = Vector256<ulong>.Zero, highB = Vector256<ulong>.Zero;
-        for (nuint i = 0; i < blocks; i++)
-        {
-            Vector256<ulong> a = Vector256.LoadUnsafe(ref start, i * 64).AsUInt64();
-            Vector256<ulong> b = Vector256.LoadUnsafe(ref start, (i * 64) + 32).AsUInt64();
-            lowA += a & low32;
-            highA += Vector256.ShiftRightLogical(a, 32);
-            lowB += b & low32;
-            highB += Vector256.ShiftRightLogical(b, 32);
-        }
-        data = data[(int)(blocks * 64)..];
-        // Each lane is below 2^32 times the block count, so the four-way sum of lanes fits easily in 64 bits for any
-        // span a Span can describe.
-        return Vector256.Sum(lowA + highA + lowB + highB);
-    }
+    /// <summary>Bytes consumed per step of <see cref="SumVectorBlocks"/>: two of the machine's vectors (64 with AVX2).</summary>
+    internal static int VectorBlockBytes => 2 * Vector<byte>.Count;
 
-    /// <summary>As <see cref="SumVector256"/> with 128-bit vectors, for machines without 256-bit ones.</summary>
-    internal static ulong SumVector128(ref ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Sums the whole <see cref="VectorBlockBytes"/>-byte blocks of <paramref name="data"/> as 32-bit words, in the
+    /// machine's widest accelerated vectors, and slices them off.
+    /// </summary>
+    internal static ulong SumVectorBlocks(ref ReadOnlySpan<byte> data)
     {
         ref byte start = ref MemoryMarshal.GetReference(data);
-        nuint blocks = (nuint)(data.Length / 32);
-        Vector128<ulong> low32 = Vector128.Create(0xFFFF_FFFFUL);
-        Vector128<ulong> lowA = Vector128<ulong>.Zero, highA = Vector128<ulong>.Zero;
-        Vector128<ulong> lowB = Vector128<ulong>.Zero, highB = Vector128<ulong>.Zero;
+        int width = Vector<byte>.Count;
+        nuint blocks = (nuint)(data.Length / (2 * width));
+        var low32 = new Vector<ulong>(0xFFFF_FFFFUL);
+        Vector<ulong> lowA = Vector<ulong>.Zero, highA = Vector<ulong>.Zero;
+        Vector<ulong> lowB = Vector<ulong>.Zero, highB = Vector<ulong>.Zero;
         for (nuint i = 0; i < blocks; i++)
         {
-            Vector128<ulong> a = Vector128.LoadUnsafe(ref start, i * 32).AsUInt64();
-            Vector128<ulong> b = Vector128.LoadUnsafe(ref start, (i * 32) + 16).AsUInt64();
+            Vector<ulong> a = Vector.AsVectorUInt64(Vector.LoadUnsafe(ref start, i * (nuint)(2 * width)));
+            Vector<ulong> b = Vector.AsVectorUInt64(Vector.LoadUnsafe(ref start, (i * (nuint)(2 * width)) + (nuint)width));
             lowA += a & low32;
-            highA += Vector128.ShiftRightLogical(a, 32);
+            highA += Vector.ShiftRightLogical(a, 32);
             lowB += b & low32;
-            highB += Vector128.ShiftRightLogical(b, 32);
+            highB += Vector.ShiftRightLogical(b, 32);
         }
-        data = data[(int)(blocks * 32)..];
-        return Vector128.Sum(lowA + highA + lowB + highB);
+        data = data[(int)(blocks * (nuint)(2 * width))..];
+        // Each lane is below 2^32 times the block count, so the sum of all lanes fits easily in 64 bits for any span
+        // a Span can describe.
+        return Vector.Sum(lowA + highA + lowB + highB);
     }
 
     private static ushort Fold(ulong sum, ulong carries)

@@ -114,14 +114,9 @@ public sealed class TunDeviceTests
             TunDevice tun = overlay.Device;
             using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, 8, shutdown);
             var remote = new PeerEndpoint(Ipv4.Parse("10.244.7.9"), 5000);
-            var outgoing = new PacketBatch(1, SlotSize);
             byte[] payload = Payloads.Create(500, 2);
-            payload.CopyTo(outgoing.Slot(0));
-            outgoing.Length(0) = payload.Length;
-            outgoing.Endpoint(0) = remote;
-            outgoing.Count = 1;
 
-            Assert.Equal(1, socket.Send(outgoing));
+            SendIntoOverlay(socket, remote, payload);
 
             byte[]? found = null;
             var fromTun = new PacketBatch(16, SlotSize);
@@ -203,4 +198,55 @@ public sealed class TunDeviceTests
 
     private static string RouteLine(TestNamespace ns, string destination) =>
         Tools.Run("ip", "-n", ns.Name, "-4", "route", "show", "exact", destination).Trim();
+
+    [PrivilegedFact]
+    public void After_light_traffic_a_wake_returns_one_packet_and_after_heavier_traffic_a_batch()
+    {
+        // Read pacing: under light traffic the first packet after a wake comes back alone (it is on its way while the
+        // rest are read); under heavier traffic a wake drains a whole batch.
+        using TestNamespace ns = TestNamespace.Create("tunpace");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            // No IPv6 on the device: router solicitations would otherwise land in the queue between our packets.
+            File.WriteAllText("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(15));
+            TunDevice tun = overlay.Device;
+            using UdpBatchSocket socket = UdpBatchSocket.Open(OverlayAddresses.LeaseAddress, 0, 8, overlay.Shutdown);
+            var remote = new PeerEndpoint(Ipv4.Parse("10.244.7.9"), 5000);
+            var batch = new PacketBatch(16, SlotSize);
+
+            // One packet: the drain reads it and sees the queue empty behind it.
+            SendIntoOverlay(socket, remote, Payloads.Create(200, 0));
+            Assert.True(tun.Read(batch));
+            Assert.Equal(1, batch.Count);
+
+            // Light traffic so far, so the next wake hands over the first of three queued packets on its own...
+            SendIntoOverlay(socket, remote, [.. Enumerable.Range(0, 3).Select(i => Payloads.Create(200, i))]);
+            Assert.True(tun.Read(batch));
+            Assert.Equal(1, batch.Count);
+            // ...and the next read drains the other two without waiting.
+            Assert.True(tun.Read(batch));
+            Assert.Equal(2, batch.Count);
+
+            // Three packets since the last wake: the next wake drains everything queued in one batch.
+            SendIntoOverlay(socket, remote, [.. Enumerable.Range(0, 5).Select(i => Payloads.Create(200, i))]);
+            Assert.True(tun.Read(batch));
+            Assert.Equal(5, batch.Count);
+            Assert.Equal(9, tun.PacketsRead);
+        });
+    }
+
+    // Sends the payloads to `remote` with one sendmmsg; flannel0's route takes them into the TUN.
+    private static void SendIntoOverlay(UdpBatchSocket socket, PeerEndpoint remote, params byte[][] payloads)
+    {
+        var outgoing = new PacketBatch(payloads.Length, SlotSize);
+        for (int i = 0; i < payloads.Length; i++)
+        {
+            payloads[i].CopyTo(outgoing.Slot(i));
+            outgoing.Length(i) = payloads[i].Length;
+            outgoing.Endpoint(i) = remote;
+        }
+        outgoing.Count = payloads.Length;
+        Assert.Equal(payloads.Length, socket.Send(outgoing));
+    }
 }
