@@ -10,7 +10,8 @@ namespace Overlay.Daemon.Hosting;
 /// <summary>
 /// flanneld's health endpoints on -healthz-ip:-healthz-port, answered to any method:
 /// <c>/healthz</c> is 200 "flanneld is running" from the start; <c>/readyz</c> is 503 "flanneld is not ready yet"
-/// until forwarding is up and subnet.env is written, then 200 "flanneld is ready". The bodies keep flanneld's words
+/// until forwarding is up (after subnet.env was written or its failure logged, as flanneld carries on), then 200
+/// "flanneld is ready". The bodies keep flanneld's words
 /// because probes and scripts written for flanneld match on them. <c>/metrics</c> serves Prometheus text.
 /// </summary>
 internal sealed class HealthServer : IAsyncDisposable

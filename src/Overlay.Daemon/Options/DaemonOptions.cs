@@ -124,7 +124,7 @@ internal sealed record DaemonOptions
         int queues = flags.Int("queues", 0);
         if (queues is < 0 or > 64)
         {
-            throw new OptionsException("queues", $"-queues={queues} is out of range: use 1..64, or 0 for one per CPU");
+            throw new OptionsException("queues", $"-queues={queues} is out of range: use 1..64, or 0 for one per two CPUs (1 to 8)");
         }
         int batchSize = flags.Int("batch-size", 64);
         if (batchSize is < 1 or > 1024)

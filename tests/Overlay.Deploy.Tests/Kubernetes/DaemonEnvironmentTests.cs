@@ -56,7 +56,7 @@ public class DaemonEnvironmentTests
         Assert.Equal(environment["FLANNELD_ETCD_ENDPOINTS"].Split(','), options.EtcdEndpoints);
         Assert.Equal([DaemonEnvironment.NodeFields["status.hostIP"]], options.Interfaces);
         Assert.StartsWith("/", options.EtcdPrefix, StringComparison.Ordinal);
-        // overlayd refuses -ip-masq at startup until it installs the rules itself.
+        // -ip-masq stays off: the image carries no iptables or nft to install the masquerade rules with.
         Assert.False(options.IpMasquerade);
     }
 
