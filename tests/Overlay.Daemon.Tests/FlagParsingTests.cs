@@ -56,6 +56,14 @@ public class FlagParsingTests
     }
 
     [Fact]
+    public void Light_load_pinning_is_on_unless_turned_off_by_flag_or_environment()
+    {
+        Assert.True(Parse().PinWhenLight);
+        Assert.False(Parse("-pin-when-light=false").PinWhenLight);
+        Assert.False(DaemonOptions.Parse([], name => name == "FLANNELD_PIN_WHEN_LIGHT" ? "false" : null).PinWhenLight);
+    }
+
+    [Fact]
     public void A_cpu_the_process_may_not_run_on_is_refused_naming_the_ones_it_may()
     {
         DaemonOptions options = Parse("-cpus=0,5");

@@ -36,6 +36,75 @@ public sealed class CpuAffinityTests
         Assert.Throws<ArgumentOutOfRangeException>(() => CpuAffinity.PinCurrentThread(1024));
     }
 
+    [Fact]
+    public void Another_thread_can_be_moved_by_its_id_and_back()
+    {
+        IReadOnlyList<int> before = CpuAffinity.AllowedCpus();
+        int target = before[^1];
+        using var registered = new ManualResetEventSlim();
+        using var moved = new ManualResetEventSlim();
+        using var seen = new ManualResetEventSlim();
+        using var restored = new ManualResetEventSlim();
+        int threadId = 0;
+        IReadOnlyList<int>? whileMoved = null;
+        IReadOnlyList<int>? afterRestore = null;
+
+        Exception? failure = null;
+        var worker = new Thread(() =>
+        {
+            try
+            {
+                threadId = CpuAffinity.CurrentThreadId();
+                registered.Set();
+                Assert.True(moved.Wait(TimeSpan.FromSeconds(10)));
+                whileMoved = CpuAffinity.AllowedCpus();
+                seen.Set();
+                Assert.True(restored.Wait(TimeSpan.FromSeconds(10)));
+                afterRestore = CpuAffinity.AllowedCpus();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        worker.Start();
+        Assert.True(registered.Wait(TimeSpan.FromSeconds(10)));
+        Assert.NotEqual(CpuAffinity.CurrentThreadId(), threadId);
+        Assert.True(Directory.Exists($"/proc/self/task/{threadId}"), "the id is not a thread of this process");
+        CpuAffinity.SetThreadCpus(threadId, [target]);
+        moved.Set();
+        Assert.True(seen.Wait(TimeSpan.FromSeconds(10)), "the moved thread never looked at its CPUs");
+        CpuAffinity.SetThreadCpus(threadId, before);
+        restored.Set();
+        Assert.True(worker.Join(TimeSpan.FromSeconds(10)));
+        Assert.Null(failure);
+
+        Assert.Equal([target], whileMoved);
+        Assert.Equal(before, afterRestore);
+        Assert.Equal(before, CpuAffinity.AllowedCpus());
+    }
+
+    [Fact]
+    public void A_thread_that_ended_is_refused_with_esrch_and_bad_lists_before_any_syscall()
+    {
+        int ended = 0;
+        RunOnNewThread(() => ended = CpuAffinity.CurrentThreadId());
+        // Join returns when the managed thread is done; the kernel thread may take a moment longer to go.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Directory.Exists($"/proc/self/task/{ended}") && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+        Assert.False(Directory.Exists($"/proc/self/task/{ended}"), $"thread {ended} never ended");
+
+        SystemCallException error = Assert.Throws<SystemCallException>(() => CpuAffinity.SetThreadCpus(ended, [0]));
+        Assert.Equal(3, error.Errno);
+        Assert.Contains($"thread {ended}", error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CpuAffinity.SetThreadCpus(ended, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CpuAffinity.SetThreadCpus(0, [0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CpuAffinity.SetThreadCpus(ended, [0, 1024]));
+    }
+
     // Pinning changes the calling thread for good, so it happens on a throwaway thread; what that thread throws
     // (an assertion included) is rethrown here instead of taking the test host down.
     private static void RunOnNewThread(Action body)

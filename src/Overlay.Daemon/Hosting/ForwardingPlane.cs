@@ -25,6 +25,7 @@ internal sealed class ForwardingPlane : IDisposable
     private readonly TunDevice _tun;
     private readonly List<UdpBatchSocket> _sockets = [];
     private Reactor? _reactor;
+    private LightLoadPinning? _pinning;
 
     private ForwardingPlane(ShutdownSignal shutdown, TunDevice tun)
     {
@@ -63,6 +64,7 @@ internal sealed class ForwardingPlane : IDisposable
         bool mergeUdp = _tun.UsoEnabled;
         var loops = new List<IForwardingLoop>();
         var cpuOfLoop = new Dictionary<IForwardingLoop, int>();
+        var queueSlotOfLoop = new Dictionary<IForwardingLoop, (int Queue, int Slot)>();
         foreach (TunQueue queue in _tun.Queues)
         {
             int loopsBefore = loops.Count;
@@ -86,6 +88,10 @@ internal sealed class ForwardingPlane : IDisposable
                 loops.Add(new OutboundLoop(queue, socket, router, Counters, options.BatchSize, mtu, $"tun-to-udp-{queue.Index}"));
                 loops.Add(new InboundLoop(socket, queue, receiver, Counters, options.BatchSize, mtu, $"udp-to-tun-{queue.Index}"));
             }
+            for (int i = loopsBefore; i < loops.Count; i++)
+            {
+                queueSlotOfLoop[loops[i]] = (queue.Index, i - loopsBefore);
+            }
             if (options.Cpus.Count > 0)
             {
                 // Both directions of a queue on one CPU: a request and its reply are then handed between two threads
@@ -105,13 +111,28 @@ internal sealed class ForwardingPlane : IDisposable
         {
             logger.ForwardingThreadsPinned(string.Join(", ", _tun.Queues.Select(q => $"queue {q.Index} on CPU {options.Cpus[q.Index % options.Cpus.Count]}")));
         }
-        _reactor = new Reactor(loops, onFault, cpuOfLoop.Count > 0 ? loop => CpuAffinity.PinCurrentThread(cpuOfLoop[loop]) : null);
+        Action<IForwardingLoop>? onThreadStart = null;
+        if (cpuOfLoop.Count > 0)
+        {
+            onThreadStart = loop => CpuAffinity.PinCurrentThread(cpuOfLoop[loop]);
+        }
+        else if (options.PinWhenLight && CpuAffinity.AllowedCpus() is { Count: >= 2 } allowed)
+        {
+            var pinning = new LightLoadPinning(allowed, bindAddress, _tun.Queues.Count, Counters, logger);
+            logger.LightLoadPinning(pinning.Describe());
+            onThreadStart = loop => pinning.RegisterCurrentThread(queueSlotOfLoop[loop].Queue, queueSlotOfLoop[loop].Slot);
+            _pinning = pinning;
+        }
+        _reactor = new Reactor(loops, onFault, onThreadStart);
         _reactor.Start();
+        _pinning?.Start();
     }
 
     /// <summary>Wakes every blocked loop and waits for the threads; the fds stay open until <see cref="Dispose"/>.</summary>
     public void Stop()
     {
+        // Sampling ends first, so it never moves a thread that is being joined.
+        _pinning?.Dispose();
         _reactor?.BeginStop();
         _shutdown.Signal();
         _reactor?.Join(TimeSpan.FromSeconds(5));

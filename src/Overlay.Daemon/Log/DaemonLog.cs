@@ -57,6 +57,15 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.ForwardingThreadsPinned, LogLevel.Information, "forwarding threads pinned (-cpus): {Placement}")]
     public static partial void ForwardingThreadsPinned(this ILogger logger, string placement);
 
+    [LoggerMessage(EventIds.LightLoadPinning, LogLevel.Information, "forwarding threads share one CPU while traffic is light (-pin-when-light): {Placement}")]
+    public static partial void LightLoadPinning(this ILogger logger, string placement);
+
+    [LoggerMessage(EventIds.ThreadPlacementChanged, LogLevel.Debug, "forwarding threads {Placement} ({PacketsPerWake:F1} packets per wake-up)")]
+    public static partial void ThreadPlacementChanged(this ILogger logger, string placement, double packetsPerWake);
+
+    [LoggerMessage(EventIds.ThreadPlacementFailed, LogLevel.Warning, "could not move the forwarding threads ({Error}); light-load pinning stops, the threads stay where they are")]
+    public static partial void ThreadPlacementFailed(this ILogger logger, string error);
+
     [LoggerMessage(EventIds.MasqueradeInstalled, LogLevel.Information, "masquerade rules installed with {Backend} for network {Network}, subnet {Subnet}")]
     public static partial void MasqueradeInstalled(this ILogger logger, string backend, string network, string subnet);
 

@@ -28,4 +28,7 @@ internal static class EventIds
     public const int MasqueradeResyncFailed = 23;
     public const int BridgeNetfilterMissing = 24;
     public const int ForwardingThreadsPinned = 25;
+    public const int LightLoadPinning = 26;
+    public const int ThreadPlacementChanged = 27;
+    public const int ThreadPlacementFailed = 28;
 }

@@ -33,6 +33,7 @@ internal static class DaemonFlags
         flags.Add(new("offload", "use TUN segmentation offload and UDP GSO/GRO where the kernel has them (false: one packet per datagram both ways, like flannel's C forwarder)", IsBoolean: true, DefaultText: "true"));
         flags.Add(new("queues", "forwarding queues, one reactor thread pair each (0: one per two CPUs, 1 to 8)", DefaultText: "0"));
         flags.Add(new("cpus", "pin each queue's two forwarding threads to one CPU, queue i to the i-th CPU listed, wrapping (e.g. 0,1 or 2-3); empty: no pinning. Lower latency at light load, less throughput where the CPUs are shared", DefaultText: ""));
+        flags.Add(new("pin-when-light", "without -cpus: while traffic is light (a few packets per wake-up), keep each queue's two forwarding threads on one CPU, and spread them again under load", IsBoolean: true, DefaultText: "true"));
         flags.Add(new("batch-size", "packets moved per syscall batch, 1 to 1024", DefaultText: "64"));
         flags.Add(new("udp-buffer-bytes", "UDP socket send and receive buffer size", DefaultText: "7340032"));
         flags.Add(new("tun-txqueuelen", "transmit queue length of the TUN device", DefaultText: "1000"));

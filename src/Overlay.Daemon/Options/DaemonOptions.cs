@@ -42,6 +42,12 @@ internal sealed record DaemonOptions
     /// places them.
     /// </summary>
     public IReadOnlyList<int> Cpus { get; init; } = [];
+
+    /// <summary>
+    /// Without <see cref="Cpus"/>: co-locate each queue's two forwarding threads on one CPU while traffic is light
+    /// and spread them under load (see ThreadPlacementPolicy). Ignored when <see cref="Cpus"/> pins them for good.
+    /// </summary>
+    public bool PinWhenLight { get; init; } = true;
     public int UdpBufferBytes { get; init; } = 7 * 1024 * 1024;
     public int TunTxQueueLength { get; init; } = 1000;
     public bool ShowVersion { get; init; }
@@ -171,6 +177,7 @@ internal sealed record DaemonOptions
             Queues = queues == 0 ? DefaultQueues(Environment.ProcessorCount) : queues,
             BatchSize = batchSize,
             Cpus = cpus,
+            PinWhenLight = flags.Bool("pin-when-light", true),
             UdpBufferBytes = udpBuffer,
             TunTxQueueLength = txQueue,
             FromEnvironment = flags.FromEnvironment,

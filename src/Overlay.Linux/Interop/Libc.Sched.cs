@@ -13,4 +13,8 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int sched_getaffinity(int pid, nuint cpusetsize, ulong* mask);
+
+    // The kernel's id of the calling thread, which sched_setaffinity accepts from any thread of the process.
+    [LibraryImport("libc")]
+    internal static partial int gettid();
 }

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using Overlay.Daemon.Hosting;
+using Overlay.Linux;
+using Overlay.TestKit.Namespaces;
+using Overlay.TestKit.Privileged;
+
+namespace Overlay.IntegrationTests;
+
+/// <summary>
+/// -pin-when-light (the default): a queue's two forwarding threads share one CPU while traffic is light, get every
+/// CPU back under a TCP stream, and share again when it ends; -pin-when-light=false never moves them.
+/// </summary>
+public sealed class LightLoadPinningTests
+{
+    private const string Colocated = "forwarding threads share a CPU";
+    private const string Spread = "forwarding threads spread over every CPU";
+
+    [PrivilegedFact]
+    public void Threads_share_a_cpu_when_light_and_spread_under_a_tcp_stream()
+    {
+        string ownCpus = ThreadCpus.Allowed("/proc/self/status");
+        IReadOnlyList<int> allowed = CpuAffinity.AllowedCpus();
+        using OverlayLab lab = OverlayLab.Create(hosts: 2);
+        DaemonProcess adaptive = lab.StartDaemon(0, "-queues=1", "-v=1");
+        DaemonProcess fixedPlacement = lab.StartDaemon(1, "-queues=1", "-pin-when-light=false");
+        adaptive.WaitForSubnet(TimeSpan.FromSeconds(30));
+        string peerTun = OverlayLab.TunAddress(fixedPlacement.WaitForSubnet(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, lab.PingUntilReply(0, peerTun, TimeSpan.FromSeconds(10)).ExitCode);
+
+        if (allowed.Count < 2)
+        {
+            // One CPU: nothing to choose between, so the daemon leaves its threads alone and says nothing.
+            Assert.Equal(0, lab.Ping(0, peerTun).ExitCode);
+            Assert.DoesNotContain("-pin-when-light", adaptive.Output, StringComparison.Ordinal);
+            Assert.Equal(ownCpus, ThreadCpus.AllowedByThread(adaptive.Pid)["tun-to-udp-0"]);
+            Assert.Equal(0, adaptive.Stop(TimeSpan.FromSeconds(15)));
+            return;
+        }
+
+        string cpu = LightLoadPinning.ColocationCpu(allowed, 0xC612_0001, 0).ToString(CultureInfo.InvariantCulture);
+        Assert.True(adaptive.WaitForOutput($"(-pin-when-light): queue 0 on CPU {cpu}", TimeSpan.FromSeconds(5)), adaptive.Output);
+        Assert.True(adaptive.WaitForOutput(Colocated, TimeSpan.FromSeconds(10)), adaptive.Output);
+        AssertBothThreads(adaptive, cpu);
+        Assert.Equal(0, lab.Ping(0, peerTun, count: 5).ExitCode);
+        // The rest of the daemon, and a daemon told not to, keep every CPU.
+        Assert.Equal(ownCpus, ThreadCpus.Allowed($"/proc/{adaptive.Pid}/task/{adaptive.Pid}/status"));
+        AssertBothThreads(fixedPlacement, ownCpus);
+
+        Process server = Start(lab.Host(1), "iperf3", "-s", "-1", "-B", peerTun);
+        Process? client = null;
+        try
+        {
+            Thread.Sleep(500);
+            client = Start(lab.Host(0), "iperf3", "-c", peerTun, "-t", "6");
+            Assert.True(adaptive.WaitForOutput(Spread, TimeSpan.FromSeconds(6)), adaptive.Output);
+            AssertBothThreads(adaptive, ownCpus);
+            Assert.True(client.WaitForExit(TimeSpan.FromSeconds(20)), "iperf3 did not finish");
+            Assert.Equal(0, client.ExitCode);
+        }
+        finally
+        {
+            End(client);
+            End(server);
+        }
+
+        Assert.True(WaitUntil(() => adaptive.CountOutputLines(Colocated) >= 2, TimeSpan.FromSeconds(10)), adaptive.Output);
+        AssertBothThreads(adaptive, cpu);
+        AssertBothThreads(fixedPlacement, ownCpus);
+        Assert.Equal(0, adaptive.Stop(TimeSpan.FromSeconds(15)));
+        Assert.Equal(0, fixedPlacement.Stop(TimeSpan.FromSeconds(15)));
+        Assert.DoesNotContain("could not move", adaptive.Output, StringComparison.Ordinal);
+    }
+
+    private static void AssertBothThreads(DaemonProcess daemon, string cpus)
+    {
+        Dictionary<string, string> allowed = ThreadCpus.AllowedByThread(daemon.Pid);
+        Assert.Equal(cpus, allowed["tun-to-udp-0"]);
+        Assert.Equal(cpus, allowed["udp-to-tun-0"]);
+    }
+
+    // Bounded by `timeout` inside the namespace; End stops it earlier when the test is done with it.
+    private static Process Start(TestNamespace host, string program, params string[] args) =>
+        Process.Start(new ProcessStartInfo("ip", ["netns", "exec", host.Name, "timeout", "20", program, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+
+    private static void End(Process? process)
+    {
+        if (process is null)
+        {
+            return;
+        }
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        process.WaitForExit();
+        process.Dispose();
+    }
+
+    private static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                return false;
+            }
+            Thread.Sleep(50);
+        }
+        return true;
+    }
+}
