@@ -9,12 +9,20 @@ public static unsafe class CpuAffinity
 
     /// <summary>The CPUs the calling thread may run on, ascending.</summary>
     /// <exception cref="SystemCallException">sched_getaffinity failed.</exception>
-    public static IReadOnlyList<int> AllowedCpus()
+    public static IReadOnlyList<int> AllowedCpus() => AllowedCpus(0);
+
+    /// <summary>
+    /// The CPUs thread <paramref name="threadId"/> may run on, ascending (0: the calling thread; the process id: its
+    /// main thread, which is what <c>taskset -p</c> changes).
+    /// </summary>
+    /// <exception cref="SystemCallException">sched_getaffinity failed, e.g. ESRCH for a thread that has ended.</exception>
+    public static IReadOnlyList<int> AllowedCpus(int threadId)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threadId);
         ulong* mask = stackalloc ulong[MaskWords];
-        if (Libc.sched_getaffinity(0, Libc.CpuSetBits / 8, mask) < 0)
+        if (Libc.sched_getaffinity(threadId, Libc.CpuSetBits / 8, mask) < 0)
         {
-            throw SystemCallException.FromLastError("sched_getaffinity");
+            throw SystemCallException.FromLastError(threadId == 0 ? "sched_getaffinity" : $"sched_getaffinity(thread {threadId})");
         }
         var cpus = new List<int>();
         for (int cpu = 0; cpu < Libc.CpuSetBits; cpu++)

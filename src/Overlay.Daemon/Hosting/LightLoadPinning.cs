@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Overlay.Daemon.Log;
 using Overlay.DataPlane.Forwarding;
@@ -11,40 +12,44 @@ namespace Overlay.Daemon.Hosting;
 /// traffic is light and gives them back every CPU the daemon may use under load.
 /// </summary>
 /// <remarks>
-/// <para>Queue i shares <see cref="ColocationCpu"/>: the host address in that choice sends the nodes of one machine
-/// (a lab, a kind-style cluster) to different CPUs instead of all to the first.</para>
-/// <para>The forwarding threads register their kernel thread ids from their own start hook; sampling runs on a
-/// timer thread, never on the packet path, and costs one counter snapshot per interval and two syscalls per change.
-/// A thread that cannot be moved (it has ended) stops the sampling for good: placement then stays as it is.
-/// <see cref="Dispose"/> waits for a running sample, so call it before the forwarding threads are joined.</para>
+/// <para>The decision is the daemon's as a whole: all queues' packets and wake-ups together. With the policy's rate
+/// limit, "light" means the whole daemon moves few packets, so a bulk flow on one queue keeps every queue spread.
+/// Queue i shares <see cref="ColocationCpu"/> of the CPUs the daemon's main thread may use at the moment of the
+/// change (a later taskset or cpuset change is followed); the host address in that choice sends the nodes of one
+/// machine (a lab, a kind-style cluster) to different CPUs instead of all to the first.</para>
+/// <para>Forwarding threads register their kernel thread ids from their own start hook and take the current
+/// placement then. Sampling runs on a timer thread, never on the packet path: one counter snapshot per interval,
+/// and per change one affinity read plus one affinity call per thread. When a thread cannot be moved (it has ended,
+/// or a narrowed cpuset refuses the CPU), every thread gets the daemon's CPUs back where the kernel allows and
+/// sampling stops for good. <see cref="Dispose"/> waits for a running sample, so call it before the forwarding
+/// threads are joined.</para>
 /// </remarks>
 internal sealed class LightLoadPinning : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
-    private readonly IReadOnlyList<int> _allowed;
-    private readonly int[] _colocationCpus;
+    private readonly uint _hostAddress;
+    private readonly int _queues;
     private readonly int[] _threadIds;
     private readonly ForwardingCounters _counters;
     private readonly ILogger _logger;
     private readonly ThreadPlacementPolicy _policy = new();
     private readonly Lock _gate = new();
+    private IReadOnlyList<int> _allowed;
     private Timer? _timer;
     private long _lastPackets;
     private long _lastWakes;
+    private long _lastTimestamp;
     private bool _stopped;
 
-    /// <param name="allowed">The CPUs the daemon may use, at least two.</param>
+    /// <param name="allowed">The CPUs the daemon may use now, at least two.</param>
     /// <param name="hostAddress">This host's underlay address, which picks the CPUs (see <see cref="ColocationCpu"/>).</param>
     public LightLoadPinning(IReadOnlyList<int> allowed, uint hostAddress, int queues, ForwardingCounters counters, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(allowed.Count, 2);
         _allowed = allowed;
-        _colocationCpus = new int[queues];
-        for (int queue = 0; queue < queues; queue++)
-        {
-            _colocationCpus[queue] = ColocationCpu(allowed, hostAddress, queue);
-        }
+        _hostAddress = hostAddress;
+        _queues = queues;
         _threadIds = new int[queues * 2];
         _counters = counters;
         _logger = logger;
@@ -54,12 +59,38 @@ internal sealed class LightLoadPinning : IDisposable
     public static int ColocationCpu(IReadOnlyList<int> allowed, uint hostAddress, int queue) =>
         allowed[(int)((hostAddress + (uint)queue) % (uint)allowed.Count)];
 
-    /// <summary>"queue 0 on CPU 1, ..." for the start-up log line.</summary>
-    public string Describe() => string.Join(", ", _colocationCpus.Select((cpu, queue) => $"queue {queue} on CPU {cpu}"));
+    /// <summary>"queue 0 on CPU 1, ..." over the CPUs allowed now, for log lines.</summary>
+    public string Describe()
+    {
+        lock (_gate)
+        {
+            return Describe(_allowed);
+        }
+    }
 
-    /// <summary>Called on a forwarding thread before its loop runs: <paramref name="slot"/> 0 or 1 of its queue.</summary>
-    public void RegisterCurrentThread(int queue, int slot) =>
-        Volatile.Write(ref _threadIds[(queue * 2) + slot], CpuAffinity.CurrentThreadId());
+    /// <summary>
+    /// Called on a forwarding thread before its loop runs: <paramref name="slot"/> 0 or 1 of its queue. A thread
+    /// that starts after a co-location joins its queue's CPU at once.
+    /// </summary>
+    public void RegisterCurrentThread(int queue, int slot)
+    {
+        int threadId = CpuAffinity.CurrentThreadId();
+        lock (_gate)
+        {
+            _threadIds[(queue * 2) + slot] = threadId;
+            if (!_stopped && _policy.Current == ThreadPlacement.Colocated)
+            {
+                try
+                {
+                    CpuAffinity.SetThreadCpus(threadId, [ColocationCpu(_allowed, _hostAddress, queue)]);
+                }
+                catch (SystemCallException e)
+                {
+                    StopAndRestore(e.Message);
+                }
+            }
+        }
+    }
 
     /// <summary>Starts sampling; the threads stay spread until traffic has been light for a few intervals.</summary>
     public void Start()
@@ -67,6 +98,7 @@ internal sealed class LightLoadPinning : IDisposable
         lock (_gate)
         {
             (_lastPackets, _lastWakes) = Totals();
+            _lastTimestamp = Stopwatch.GetTimestamp();
             _timer = new Timer(_ => Sample(), null, Interval, Interval);
         }
     }
@@ -89,45 +121,78 @@ internal sealed class LightLoadPinning : IDisposable
                 return;
             }
             (long packets, long wakes) = Totals();
+            long now = Stopwatch.GetTimestamp();
             long intervalPackets = packets - _lastPackets;
             long intervalWakes = wakes - _lastWakes;
-            (_lastPackets, _lastWakes) = (packets, wakes);
-            ThreadPlacement before = _policy.Current;
-            ThreadPlacement now = _policy.Observe(intervalPackets, intervalWakes);
-            if (now != before)
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(_lastTimestamp, now);
+            (_lastPackets, _lastWakes, _lastTimestamp) = (packets, wakes, now);
+            if (elapsed <= TimeSpan.Zero)
             {
-                Apply(now, intervalWakes == 0 ? 0 : (double)intervalPackets / intervalWakes);
+                return;
+            }
+            ThreadPlacement before = _policy.Current;
+            ThreadPlacement placement = _policy.Observe(intervalPackets, intervalWakes, elapsed);
+            if (placement != before)
+            {
+                Apply(placement, intervalWakes == 0 ? 0 : (double)intervalPackets / intervalWakes);
             }
         }
     }
 
+    // Caller holds _gate.
     private void Apply(ThreadPlacement placement, double packetsPerWake)
     {
         try
         {
+            _allowed = CpuAffinity.AllowedCpus(Environment.ProcessId);
+            bool colocate = placement == ThreadPlacement.Colocated && _allowed.Count >= 2;
             for (int i = 0; i < _threadIds.Length; i++)
             {
-                int threadId = Volatile.Read(ref _threadIds[i]);
-                if (threadId == 0)
-                {
-                    continue;
-                }
-                // Only a thread of this process: a thread id that ended could belong to another process later.
-                if (!Directory.Exists($"/proc/self/task/{threadId}"))
-                {
-                    throw new InvalidOperationException($"forwarding thread {threadId} has ended");
-                }
-                CpuAffinity.SetThreadCpus(threadId, placement == ThreadPlacement.Colocated ? [_colocationCpus[i / 2]] : _allowed);
+                Move(_threadIds[i], colocate ? [ColocationCpu(_allowed, _hostAddress, i / 2)] : _allowed);
             }
-            _logger.ThreadPlacementChanged(placement == ThreadPlacement.Colocated ? $"share a CPU ({Describe()})" : "spread over every CPU", packetsPerWake);
+            _logger.ThreadPlacementChanged(colocate ? $"share a CPU ({Describe(_allowed)})" : "spread over every CPU", packetsPerWake);
         }
         catch (Exception e) when (e is SystemCallException or InvalidOperationException)
         {
-            _stopped = true;
-            _timer?.Dispose();
-            _logger.ThreadPlacementFailed(e.Message);
+            StopAndRestore(e.Message);
         }
     }
+
+    // Caller holds _gate. Best effort: the threads that can still move get the daemon's CPUs back.
+    private void StopAndRestore(string error)
+    {
+        _stopped = true;
+        _timer?.Dispose();
+        foreach (int threadId in _threadIds)
+        {
+            try
+            {
+                Move(threadId, CpuAffinity.AllowedCpus(Environment.ProcessId));
+            }
+            catch (Exception e) when (e is SystemCallException or InvalidOperationException)
+            {
+                // Ended or refused: nothing more to do for this one.
+            }
+        }
+        _logger.ThreadPlacementFailed(error);
+    }
+
+    private static void Move(int threadId, IReadOnlyList<int> cpus)
+    {
+        if (threadId == 0)
+        {
+            return;
+        }
+        // Only a thread of this process: the id of a thread that ended could later name another process's thread.
+        if (!Directory.Exists($"/proc/self/task/{threadId}"))
+        {
+            throw new InvalidOperationException($"forwarding thread {threadId} has ended");
+        }
+        CpuAffinity.SetThreadCpus(threadId, cpus);
+    }
+
+    private string Describe(IReadOnlyList<int> allowed) =>
+        string.Join(", ", Enumerable.Range(0, _queues).Select(queue => $"queue {queue} on CPU {ColocationCpu(allowed, _hostAddress, queue)}"));
 
     private (long Packets, long Wakes) Totals()
     {

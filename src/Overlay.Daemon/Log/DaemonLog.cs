@@ -63,7 +63,7 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.ThreadPlacementChanged, LogLevel.Debug, "forwarding threads {Placement} ({PacketsPerWake:F1} packets per wake-up)")]
     public static partial void ThreadPlacementChanged(this ILogger logger, string placement, double packetsPerWake);
 
-    [LoggerMessage(EventIds.ThreadPlacementFailed, LogLevel.Warning, "could not move the forwarding threads ({Error}); light-load pinning stops, the threads stay where they are")]
+    [LoggerMessage(EventIds.ThreadPlacementFailed, LogLevel.Warning, "could not move the forwarding threads ({Error}); light-load pinning stops and gives them every CPU the daemon may use")]
     public static partial void ThreadPlacementFailed(this ILogger logger, string error);
 
     [LoggerMessage(EventIds.MasqueradeInstalled, LogLevel.Information, "masquerade rules installed with {Backend} for network {Network}, subnet {Subnet}")]

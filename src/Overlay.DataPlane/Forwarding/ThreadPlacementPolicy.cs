@@ -1,56 +1,78 @@
 namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
-/// Decides, once per sampling interval, whether a queue's forwarding threads share one CPU or spread out, from how
-/// many packets each wake-up moved. Light traffic (request and reply, a packet per wake) is bound by wake-up
-/// latency: handing a packet to a thread whose CPU is idle costs an inter-processor wake, which on virtual machines
-/// is tens of microseconds, so both threads stay on one CPU. Bulk traffic (full batches) is bound by CPU time: the
-/// threads then need every CPU the scheduler can give them.
+/// Decides, once per sampling interval, whether a queue's forwarding threads share one CPU or spread out, from the
+/// packets the daemon moved and how many packets each wake-up carried. Light traffic (request and reply, a packet
+/// per wake) is bound by wake-up latency: handing a packet to a thread whose CPU is idle costs an inter-processor
+/// wake, which on virtual machines is tens of microseconds, so the threads stay on one CPU. Bulk traffic (full
+/// batches, or a high packet rate) is bound by CPU time: the threads then need every CPU the scheduler can give them.
 /// </summary>
 /// <remarks>
-/// Spreads at once when one interval is heavy, co-locates only after <see cref="LightIntervalsToColocate"/> light
-/// intervals in a row, and holds its state between the two thresholds, so bursty traffic does not flip placement on
-/// every sample. Under overload batches grow, which spreads the threads again: the signal corrects itself.
-/// Not thread-safe: one sampler calls <see cref="Observe"/>.
+/// <para>Light: under <see cref="LightPacketsPerWake"/> per wake-up and under <see cref="LightMaximumPacketsPerSecond"/>
+/// (an idle interval is light). Heavy: at least <see cref="HeavyPacketsPerWake"/> per wake-up (with at least
+/// <see cref="HeavyMinimumPacketsPerSecond"/>, so one burst is not a load), or at least
+/// <see cref="HeavyPacketsPerSecond"/>. In between, the placement holds.</para>
+/// <para>Spreads at once on a heavy interval; co-locates only after a run of light intervals, two at first. Traffic
+/// that turns heavy only because its threads share a CPU would flip placement back and forth, so a co-location that
+/// ends within <see cref="ShortColocationIntervals"/> doubles the light run needed next time (up to
+/// <see cref="MaximumLightIntervals"/>), and one that lasts resets it.</para>
+/// <para>Not thread-safe: one sampler calls <see cref="Observe"/>.</para>
 /// </remarks>
 public sealed class ThreadPlacementPolicy
 {
-    /// <summary>Below this many packets per wake-up on average, an interval is light.</summary>
     public const double LightPacketsPerWake = 4;
-
-    /// <summary>At or above this many packets per wake-up on average (and <see cref="HeavyMinimumPackets"/>), heavy.</summary>
+    public const double LightMaximumPacketsPerSecond = 50_000;
     public const double HeavyPacketsPerWake = 8;
-
-    /// <summary>Fewer packets than this in an interval are never heavy: one burst is not a load.</summary>
-    public const long HeavyMinimumPackets = 1_000;
-
-    /// <summary>Light intervals in a row before the threads are co-located.</summary>
-    public const int LightIntervalsToColocate = 2;
+    public const double HeavyMinimumPacketsPerSecond = 4_000;
+    public const double HeavyPacketsPerSecond = 100_000;
+    public const int InitialLightIntervals = 2;
+    public const int MaximumLightIntervals = 32;
+    public const int ShortColocationIntervals = 8;
 
     private int _lightStreak;
+    private int _colocatedIntervals;
 
     public ThreadPlacement Current { get; private set; } = ThreadPlacement.Spread;
 
+    /// <summary>Light intervals in a row needed before the next co-location.</summary>
+    public int LightIntervalsNeeded { get; private set; } = InitialLightIntervals;
+
     /// <summary>
-    /// Takes one interval's packets (both directions) and wake-ups that moved any (forwarding batches), and returns
-    /// the placement to hold from now on. An idle interval counts as light.
+    /// Takes one interval's packets (both directions), the wake-ups that moved any (forwarding batches) and the
+    /// interval's length, and returns the placement to hold from now on.
     /// </summary>
-    public ThreadPlacement Observe(long packets, long wakes)
+    public ThreadPlacement Observe(long packets, long wakes, TimeSpan interval)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(packets);
         ArgumentOutOfRangeException.ThrowIfNegative(wakes);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
         double perWake = wakes == 0 ? 0 : (double)packets / wakes;
-        if (perWake >= HeavyPacketsPerWake && packets >= HeavyMinimumPackets)
+        double perSecond = packets / interval.TotalSeconds;
+        bool heavy = (perWake >= HeavyPacketsPerWake && perSecond >= HeavyMinimumPacketsPerSecond) || perSecond >= HeavyPacketsPerSecond;
+        bool light = perWake < LightPacketsPerWake && perSecond < LightMaximumPacketsPerSecond;
+
+        if (Current == ThreadPlacement.Colocated)
+        {
+            _colocatedIntervals = Math.Min(_colocatedIntervals + 1, ShortColocationIntervals);
+        }
+        if (heavy)
         {
             _lightStreak = 0;
+            if (Current == ThreadPlacement.Colocated)
+            {
+                LightIntervalsNeeded = _colocatedIntervals < ShortColocationIntervals
+                    ? Math.Min(LightIntervalsNeeded * 2, MaximumLightIntervals)
+                    : InitialLightIntervals;
+            }
             Current = ThreadPlacement.Spread;
         }
-        else if (perWake < LightPacketsPerWake)
+        else if (light)
         {
-            _lightStreak = Math.Min(_lightStreak + 1, LightIntervalsToColocate);
-            if (_lightStreak >= LightIntervalsToColocate)
+            _lightStreak = Math.Min(_lightStreak + 1, MaximumLightIntervals);
+            if (Current == ThreadPlacement.Spread && _lightStreak >= LightIntervalsNeeded)
             {
                 Current = ThreadPlacement.Colocated;
+                _colocatedIntervals = 0;
             }
         }
         else
