@@ -180,7 +180,7 @@ echo
 echo "## Daemon logs"
 for i in $(seq "$hosts"); do
   printf '  h%s: %s log lines, %s warnings or errors\n' "$i" "$(grep -c . "$work/h$i.log")" "$(grep -c ' warn: \| fail: \| crit: ' "$work/h$i.log" || true)"
-  # The lines themselves, so a count is never a mystery (the lab's etcd is plain text on purpose, hence one warning).
+  # The lines themselves, so a count is never a mystery (the lab's etcd is plain text on purpose, which is one of them).
   grep ' warn: \| fail: \| crit: ' "$work/h$i.log" | sed 's/^/      /' || true
 done
 

@@ -21,19 +21,19 @@ public class LightLoadPinningThreadTests
             Assert.Throws<ArgumentOutOfRangeException>(() => new LightLoadPinning(allowed, Host, 1, counters, NullLogger.Instance));
             return;
         }
-        int cpu = LightLoadPinning.ColocationCpu(allowed, Host, 0);
+        int cpu = ColocationCpus.For(allowed, Host, 0);
         using var pinning = new LightLoadPinning(allowed, Host, 1, counters, NullLogger.Instance);
         using var outbound = new ParkedThread(() => pinning.RegisterCurrentThread(0, 0));
         pinning.Start();
 
-        Assert.True(WaitUntil(() => outbound.AllowedCpus().SequenceEqual([cpu]), TimeSpan.FromSeconds(10)),
+        Assert.True(SpinWait.SpinUntil(() => outbound.AllowedCpus().SequenceEqual([cpu]), TimeSpan.FromSeconds(10)),
             $"an idle queue's thread never moved to CPU {cpu}: {string.Join(',', outbound.AllowedCpus())}");
         using var inbound = new ParkedThread(() => pinning.RegisterCurrentThread(0, 1));
         Assert.Equal([cpu], inbound.AllowedCpus());
 
         // 80,000 packets/s in wake-ups of 40, as a TCP stream's batches look: every CPU again.
         var tally = new ForwardingTally();
-        bool spread = WaitUntil(() =>
+        bool spread = SpinWait.SpinUntil(() =>
         {
             tally.AddTunRead(4_000, 4_000 * 1_472L);
             for (int i = 0; i < 100; i++)
@@ -45,20 +45,6 @@ public class LightLoadPinningThreadTests
             return outbound.AllowedCpus().SequenceEqual(allowed) && inbound.AllowedCpus().SequenceEqual(allowed);
         }, TimeSpan.FromSeconds(10));
         Assert.True(spread, $"the threads stayed on {string.Join(',', outbound.AllowedCpus())} under load");
-    }
-
-    private static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
-    {
-        DateTime deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-            Thread.Sleep(50);
-        }
-        return true;
     }
 
     /// <summary>A thread that runs a start action, as a forwarding thread's start hook does, then waits to be disposed.</summary>

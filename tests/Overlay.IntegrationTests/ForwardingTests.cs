@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Overlay.TestKit;
 using Overlay.TestKit.Privileged;
 
@@ -25,22 +24,10 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
     public void Tcp_bulk_transfer_crosses_the_overlay()
     {
         Lab.PingUntilReply(0, fixture.SecondTun, TimeSpan.FromSeconds(10));
-        using var server = Process.Start("ip", ["netns", "exec", Lab.Host(1).Name, "timeout", "20", "iperf3", "-s", "-1", "-B", fixture.SecondTun])!;
-        try
-        {
-            Thread.Sleep(500);
-            ToolResult client = Lab.Host(0).TryExec(TimeSpan.FromSeconds(20), "iperf3", "-c", fixture.SecondTun, "-t", "2", "-f", "m");
-            Assert.True(client.ExitCode == 0, client.StandardOutput + client.StandardError);
-            Assert.Contains("receiver", client.StandardOutput);
-        }
-        finally
-        {
-            if (!server.HasExited)
-            {
-                server.Kill();
-            }
-            server.WaitForExit();
-        }
+        using IperfServer server = IperfServer.Start(Lab.Host(1), fixture.SecondTun);
+        ToolResult client = Lab.Host(0).TryExec(TimeSpan.FromSeconds(20), "iperf3", "-c", fixture.SecondTun, "-t", "2", "-f", "m");
+        Assert.True(client.ExitCode == 0, client.StandardOutput + client.StandardError);
+        Assert.Contains("receiver", client.StandardOutput);
     }
 
     [PrivilegedFact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Overlay.TestKit;
@@ -73,21 +72,9 @@ public sealed class InteropTests
     /// <summary>Runs one bounded iperf3 test between two hosts and returns the client's report.</summary>
     private static string Iperf(OverlayLab lab, int client, int server, string serverAddress, params string[] args)
     {
-        using Process listener = Process.Start("ip", ["netns", "exec", lab.Host(server).Name, "timeout", "20", "iperf3", "-s", "-1", "-B", serverAddress])!;
-        try
-        {
-            Thread.Sleep(500);
-            ToolResult result = lab.Host(client).TryExec(TimeSpan.FromSeconds(20), "iperf3", ["-c", serverAddress, "-f", "m", .. args]);
-            Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
-            return result.StandardOutput;
-        }
-        finally
-        {
-            if (!listener.HasExited)
-            {
-                listener.Kill();
-            }
-            listener.WaitForExit();
-        }
+        using IperfServer listener = IperfServer.Start(lab.Host(server), serverAddress);
+        ToolResult result = lab.Host(client).TryExec(TimeSpan.FromSeconds(20), "iperf3", ["-c", serverAddress, "-f", "m", .. args]);
+        Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
+        return result.StandardOutput;
     }
 }

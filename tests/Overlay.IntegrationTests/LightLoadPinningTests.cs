@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Overlay.Daemon.Hosting;
+using Overlay.DataPlane.Forwarding;
 using Overlay.Linux;
-using Overlay.TestKit.Namespaces;
 using Overlay.TestKit.Privileged;
 
 namespace Overlay.IntegrationTests;
@@ -38,7 +37,7 @@ public sealed class LightLoadPinningTests
             return;
         }
 
-        string cpu = LightLoadPinning.ColocationCpu(allowed, 0xC612_0001, 0).ToString(CultureInfo.InvariantCulture);
+        string cpu = ColocationCpus.For(allowed, 0xC612_0001, 0).ToString(CultureInfo.InvariantCulture);
         Assert.True(adaptive.WaitForOutput($"(-pin-when-light): queue 0 on CPU {cpu}", TimeSpan.FromSeconds(5)), adaptive.Output);
         Assert.True(adaptive.WaitForOutput(Colocated, TimeSpan.FromSeconds(10)), adaptive.Output);
         AssertBothThreads(adaptive, cpu);
@@ -47,26 +46,36 @@ public sealed class LightLoadPinningTests
         Assert.Equal(ownCpus, ThreadCpus.Allowed($"/proc/{adaptive.Pid}/task/{adaptive.Pid}/status"));
         AssertBothThreads(fixedPlacement, ownCpus);
 
-        Process server = Start(lab.Host(1), "iperf3", "-s", "-1", "-B", peerTun);
-        Process? client = null;
-        try
+        using (IperfServer.Start(lab.Host(1), peerTun))
         {
-            Assert.True(WaitUntil(() => Listening(lab.Host(1), 5201), TimeSpan.FromSeconds(10)), "iperf3 -s never listened");
-            client = Start(lab.Host(0), "iperf3", "-c", peerTun, "-t", "6");
-            Assert.True(adaptive.WaitForOutput(Spread, TimeSpan.FromSeconds(6)), adaptive.Output);
-            AssertBothThreads(adaptive, ownCpus);
-            Assert.True(client.WaitForExit(TimeSpan.FromSeconds(20)), "iperf3 did not finish");
-            Assert.Equal(0, client.ExitCode);
-        }
-        finally
-        {
-            End(client);
-            End(server);
+            using Process client = Process.Start(new ProcessStartInfo(
+                "ip", ["netns", "exec", lab.Host(0).Name, "timeout", "20", "iperf3", "-c", peerTun, "-t", "6"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            try
+            {
+                // The threads move before the line is logged; the kernel's view is what counts.
+                Assert.True(adaptive.WaitForOutput(Spread, TimeSpan.FromSeconds(6)), adaptive.Output);
+                Assert.True(SpinWait.SpinUntil(() => BothThreadsOn(adaptive, ownCpus), TimeSpan.FromSeconds(2)), adaptive.Output);
+                Assert.True(client.WaitForExit(TimeSpan.FromSeconds(20)), "iperf3 did not finish");
+                Assert.Equal(0, client.ExitCode);
+            }
+            finally
+            {
+                if (!client.HasExited)
+                {
+                    client.Kill(entireProcessTree: true);
+                }
+                client.WaitForExit();
+            }
         }
 
-        // Light again once the stream is over: the threads share the CPU again (read from the kernel, not the log).
-        Assert.True(WaitUntil(() => BothThreadsOn(adaptive, cpu), TimeSpan.FromSeconds(10)), adaptive.Output);
-        Assert.True(adaptive.CountOutputLines(Colocated) >= 2, adaptive.Output);
+        // Light again once the stream is over: the threads share the CPU again, and the log says so (it is written
+        // from a queue, after the move).
+        Assert.True(SpinWait.SpinUntil(() => BothThreadsOn(adaptive, cpu), TimeSpan.FromSeconds(10)), adaptive.Output);
+        Assert.True(SpinWait.SpinUntil(() => adaptive.CountOutputLines(Colocated) >= 2, TimeSpan.FromSeconds(5)), adaptive.Output);
         AssertBothThreads(fixedPlacement, ownCpus);
         Assert.Equal(0, adaptive.Stop(TimeSpan.FromSeconds(15)));
         Assert.Equal(0, fixedPlacement.Stop(TimeSpan.FromSeconds(15)));
@@ -79,49 +88,10 @@ public sealed class LightLoadPinningTests
         return allowed["tun-to-udp-0"] == cpus && allowed["udp-to-tun-0"] == cpus;
     }
 
-    private static bool Listening(TestNamespace host, int port) =>
-        host.TryExec(TimeSpan.FromSeconds(5), "ss", ["-Hltn", $"sport = :{port}"]).StandardOutput.Trim().Length > 0;
-
     private static void AssertBothThreads(DaemonProcess daemon, string cpus)
     {
         Dictionary<string, string> allowed = ThreadCpus.AllowedByThread(daemon.Pid);
         Assert.Equal(cpus, allowed["tun-to-udp-0"]);
         Assert.Equal(cpus, allowed["udp-to-tun-0"]);
-    }
-
-    // Bounded by `timeout` inside the namespace; End stops it earlier when the test is done with it.
-    private static Process Start(TestNamespace host, string program, params string[] args) =>
-        Process.Start(new ProcessStartInfo("ip", ["netns", "exec", host.Name, "timeout", "20", program, .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-
-    private static void End(Process? process)
-    {
-        if (process is null)
-        {
-            return;
-        }
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        process.WaitForExit();
-        process.Dispose();
-    }
-
-    private static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > timeout)
-            {
-                return false;
-            }
-            Thread.Sleep(50);
-        }
-        return true;
     }
 }

@@ -116,7 +116,7 @@ internal sealed class ForwardingPlane : IDisposable
         {
             onThreadStart = loop => CpuAffinity.PinCurrentThread(cpuOfLoop[loop]);
         }
-        else if (options.PinWhenLight && CpuAffinity.AllowedCpus() is { Count: >= 2 } allowed)
+        else if (options.PinWhenLight && CpuAffinity.AllowedCpus(Environment.ProcessId) is { Count: >= 2 } allowed)
         {
             var pinning = new LightLoadPinning(allowed, bindAddress, _tun.Queues.Count, Counters, logger);
             logger.LightLoadPinning(pinning.Describe());

@@ -14,9 +14,8 @@ namespace Overlay.Daemon.Hosting;
 /// <remarks>
 /// <para>The decision is the daemon's as a whole: all queues' packets and wake-ups together. With the policy's rate
 /// limit, "light" means the whole daemon moves few packets, so a bulk flow on one queue keeps every queue spread.
-/// Queue i shares <see cref="ColocationCpu"/> of the CPUs the daemon's main thread may use at the moment of the
-/// change (a later taskset or cpuset change is followed); the host address in that choice sends the nodes of one
-/// machine (a lab, a kind-style cluster) to different CPUs instead of all to the first.</para>
+/// Queue i shares the CPU <see cref="ColocationCpus"/> picks from those the daemon's main thread may use at the
+/// moment of the change, so a later taskset or cpuset change is followed.</para>
 /// <para>Forwarding threads register their kernel thread ids from their own start hook and take the current
 /// placement then. Sampling runs on a timer thread, never on the packet path: one counter snapshot per interval,
 /// and per change one affinity read plus one affinity call per thread. When a thread cannot be moved (it has ended,
@@ -43,7 +42,7 @@ internal sealed class LightLoadPinning : IDisposable
     private bool _stopped;
 
     /// <param name="allowed">The CPUs the daemon may use now, at least two.</param>
-    /// <param name="hostAddress">This host's underlay address, which picks the CPUs (see <see cref="ColocationCpu"/>).</param>
+    /// <param name="hostAddress">This host's underlay address, which picks the CPUs (see <see cref="ColocationCpus"/>).</param>
     public LightLoadPinning(IReadOnlyList<int> allowed, uint hostAddress, int queues, ForwardingCounters counters, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(allowed.Count, 2);
@@ -54,10 +53,6 @@ internal sealed class LightLoadPinning : IDisposable
         _counters = counters;
         _logger = logger;
     }
-
-    /// <summary>The CPU queue <paramref name="queue"/>'s threads share at light load: hosts and queues round-robin.</summary>
-    public static int ColocationCpu(IReadOnlyList<int> allowed, uint hostAddress, int queue) =>
-        allowed[(int)((hostAddress + (uint)queue) % (uint)allowed.Count)];
 
     /// <summary>"queue 0 on CPU 1, ..." over the CPUs allowed now, for log lines.</summary>
     public string Describe()
@@ -82,7 +77,7 @@ internal sealed class LightLoadPinning : IDisposable
             {
                 try
                 {
-                    CpuAffinity.SetThreadCpus(threadId, [ColocationCpu(_allowed, _hostAddress, queue)]);
+                    CpuAffinity.SetThreadCpus(threadId, [ColocationCpus.For(_allowed, _hostAddress, queue)]);
                 }
                 catch (SystemCallException e)
                 {
@@ -145,10 +140,15 @@ internal sealed class LightLoadPinning : IDisposable
         try
         {
             _allowed = CpuAffinity.AllowedCpus(Environment.ProcessId);
-            bool colocate = placement == ThreadPlacement.Colocated && _allowed.Count >= 2;
+            bool colocate = placement == ThreadPlacement.Colocated;
+            if (colocate && _allowed.Count < 2)
+            {
+                // Narrowed to one CPU since the start: the threads already share it.
+                return;
+            }
             for (int i = 0; i < _threadIds.Length; i++)
             {
-                Move(_threadIds[i], colocate ? [ColocationCpu(_allowed, _hostAddress, i / 2)] : _allowed);
+                Move(_threadIds[i], colocate ? [ColocationCpus.For(_allowed, _hostAddress, i / 2)] : _allowed);
             }
             _logger.ThreadPlacementChanged(colocate ? $"share a CPU ({Describe(_allowed)})" : "spread over every CPU", packetsPerWake);
         }
@@ -192,16 +192,11 @@ internal sealed class LightLoadPinning : IDisposable
     }
 
     private string Describe(IReadOnlyList<int> allowed) =>
-        string.Join(", ", Enumerable.Range(0, _queues).Select(queue => $"queue {queue} on CPU {ColocationCpu(allowed, _hostAddress, queue)}"));
+        string.Join(", ", Enumerable.Range(0, _queues).Select(queue => $"queue {queue} on CPU {ColocationCpus.For(allowed, _hostAddress, queue)}"));
 
     private (long Packets, long Wakes) Totals()
     {
         ForwardingSnapshot snapshot = _counters.Snapshot();
-        long wakes = 0;
-        for (int bucket = 0; bucket < BatchSizes.BucketCount; bucket++)
-        {
-            wakes += _counters.Batches(BatchSide.Outbound, bucket) + _counters.Batches(BatchSide.Inbound, bucket);
-        }
-        return (snapshot.TunPacketsRead + snapshot.UdpPacketsReceived, wakes);
+        return (snapshot.TunPacketsRead + snapshot.UdpPacketsReceived, _counters.TotalBatches());
     }
 }

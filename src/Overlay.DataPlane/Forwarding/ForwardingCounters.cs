@@ -94,6 +94,17 @@ public sealed class ForwardingCounters
         return Interlocked.Read(ref _batches[BatchSizes.Index(side, bucket)]);
     }
 
+    /// <summary>Pumps that moved any packet, both directions and every size together: wake-ups that did work.</summary>
+    public long TotalBatches()
+    {
+        long total = 0;
+        for (int i = 0; i < BatchSizes.TableSize; i++)
+        {
+            total += Interlocked.Read(ref _batches[i]);
+        }
+        return total;
+    }
+
     private long ReadDrops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
 
     private static void AddIfNonZero(ref long total, long amount)

@@ -55,6 +55,9 @@ public sealed class BatchSizeTests : IDisposable
         Assert.Equal([0L, 0, 0, 0, 0, 0, 0], Row(_a.Counters, BatchSide.Inbound));
         // The six datagrams waited at B's socket together and came in one receive.
         Assert.Equal([0L, 0, 1, 0, 0, 0, 0], Row(_b.Counters, BatchSide.Inbound));
+        // Wake-ups that did work, both sides together: what light-load pinning divides the packets by.
+        Assert.Equal(2, _a.Counters.TotalBatches());
+        Assert.Equal(1, _b.Counters.TotalBatches());
     }
 
     [Fact]

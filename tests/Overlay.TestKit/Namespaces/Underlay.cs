@@ -1,8 +1,9 @@
 namespace Overlay.TestKit.Namespaces;
 
 /// <summary>
-/// Host namespaces joined on one underlay link (198.18.0.0/24, the benchmarking range): two hosts on a veth pair,
-/// or more on a bridge that lives in its own namespace. Nothing is created in the root namespace.
+/// Host namespaces joined on one underlay link (198.18.0.0/24, the benchmarking range): each host's veth is a port
+/// of a bridge that lives in its own namespace. Every host knows the others' link-layer addresses from the start
+/// (permanent neighbour entries), so no test sees address resolution. Nothing is created in the root namespace.
 /// </summary>
 public sealed class Underlay : IDisposable
 {
