@@ -63,7 +63,6 @@ internal sealed class ForwardingPlane : IDisposable
         // UDP datagrams are merged into USO superpackets only where the kernel accepts them from a TUN.
         bool mergeUdp = _tun.UsoEnabled;
         var loops = new List<IForwardingLoop>();
-        var cpuOfLoop = new Dictionary<IForwardingLoop, int>();
         var queueSlotOfLoop = new Dictionary<IForwardingLoop, (int Queue, int Slot)>();
         foreach (TunQueue queue in _tun.Queues)
         {
@@ -92,29 +91,20 @@ internal sealed class ForwardingPlane : IDisposable
             {
                 queueSlotOfLoop[loops[i]] = (queue.Index, i - loopsBefore);
             }
-            if (options.Cpus.Count > 0)
-            {
-                // Both directions of a queue on one CPU: a request and its reply are then handed between two threads
-                // of the same CPU instead of waking the other one (measured: ping-pong p50 about a third lower).
-                for (int i = loopsBefore; i < loops.Count; i++)
-                {
-                    cpuOfLoop[loops[i]] = options.Cpus[queue.Index % options.Cpus.Count];
-                }
-            }
         }
         UdpBatchSocket first = _sockets[0];
         logger.DataPlaneMode(_tun.Queues.Count, offload ? $"TUN {_tun.OffloadFlagsEnabled}" : "off",
             first.GsoEnabled ? "on" : $"off{Reason(first.GsoDisabledReason)}",
             first.GroEnabled ? "on" : $"off{Reason(first.GroUnavailableReason)}",
             first.ReceiveBufferBytes, first.SendBufferBytes);
-        if (cpuOfLoop.Count > 0)
-        {
-            logger.ForwardingThreadsPinned(string.Join(", ", _tun.Queues.Select(q => $"queue {q.Index} on CPU {options.Cpus[q.Index % options.Cpus.Count]}")));
-        }
         Action<IForwardingLoop>? onThreadStart = null;
-        if (cpuOfLoop.Count > 0)
+        if (options.Cpus.Count > 0)
         {
-            onThreadStart = loop => CpuAffinity.PinCurrentThread(cpuOfLoop[loop]);
+            // Both directions of a queue on one CPU: a request and its reply are then handed between two threads
+            // of the same CPU instead of waking the other one (measured: ping-pong p50 about a third lower).
+            int CpuOf(int queue) => options.Cpus[queue % options.Cpus.Count];
+            logger.ForwardingThreadsPinned(string.Join(", ", _tun.Queues.Select(q => $"queue {q.Index} on CPU {CpuOf(q.Index)}")));
+            onThreadStart = loop => CpuAffinity.PinCurrentThread(CpuOf(queueSlotOfLoop[loop].Queue));
         }
         else if (options.PinWhenLight && CpuAffinity.AllowedCpus(Environment.ProcessId) is { Count: >= 2 } allowed)
         {
