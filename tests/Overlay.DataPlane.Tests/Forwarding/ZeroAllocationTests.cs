@@ -1,6 +1,7 @@
 using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
 using Overlay.DataPlane.Tests.Fakes;
+using Overlay.TestKit.Allocation;
 using Overlay.TestKit.Packets;
 
 namespace Overlay.DataPlane.Tests.Forwarding;
@@ -9,7 +10,6 @@ public sealed class ZeroAllocationTests
 {
     private const int PacketsPerRound = 32;
     private const int RoundsPerWindow = 100;
-    private const int MeasuredWindows = 3;
     private const int StrangerDatagramsPerRound = 2;
 
     private static readonly PeerEndpoint s_stranger = new(Ipv4.Parse("198.18.0.66"), InMemoryHost.Port);
@@ -45,25 +45,15 @@ public sealed class ZeroAllocationTests
         ForwardingSnapshot warmA = a.Counters.Snapshot();
         ForwardingSnapshot warmB = b.Counters.Snapshot();
 
-        // The runtime may still do one-off work on this thread after warm-up (an on-stack-replacement compile, when a
-        // parallel test run keeps tiering busy). A per-packet allocation shows in every window; a one-off in one.
-        long[] allocatedPerWindow = new long[MeasuredWindows];
-        int windows = 0;
-        while (windows < MeasuredWindows)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int round = 0; round < RoundsPerWindow; round++)
+        int windows = SteadyStateAllocation.AssertClean(() => SteadyStateAllocation.BytesAllocatedBy(() =>
             {
-                Round(a, b, mix);
-            }
-            allocatedPerWindow[windows] = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (allocatedPerWindow[windows++] == 0)
-            {
-                break;
-            }
-        }
+                for (int round = 0; round < RoundsPerWindow; round++)
+                {
+                    Round(a, b, mix);
+                }
+            }),
+            $"{RoundsPerWindow * PacketsPerRound} packets");
 
-        Assert.True(allocatedPerWindow[windows - 1] == 0, $"bytes allocated per {RoundsPerWindow * PacketsPerRound} packets: {string.Join(", ", allocatedPerWindow)}");
         ForwardingSnapshot afterA = a.Counters.Snapshot();
         ForwardingSnapshot afterB = b.Counters.Snapshot();
         Assert.Equal(windows * RoundsPerWindow * PacketsPerRound, afterA.TunPacketsRead - warmA.TunPacketsRead);

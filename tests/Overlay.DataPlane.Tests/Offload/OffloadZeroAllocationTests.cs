@@ -2,6 +2,7 @@ using Overlay.DataPlane.Buffers;
 using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
 using Overlay.DataPlane.Tests.Fakes;
+using Overlay.TestKit.Allocation;
 using Overlay.TestKit.Packets;
 
 namespace Overlay.DataPlane.Tests.Offload;
@@ -15,7 +16,6 @@ public sealed class OffloadZeroAllocationTests
     private const int Mss = Batches.Mtu - 40;
     private const int WarmUpRounds = 200;
     private const int RoundsPerWindow = 50;
-    private const int MeasuredWindows = 3;
 
     private static readonly PeerEndpoint s_stranger = new(Ipv4.Parse("198.18.0.66"), OffloadHost.Port);
 
@@ -108,10 +108,9 @@ public sealed class OffloadZeroAllocationTests
     }
 
     /// <summary>
-    /// Runs rounds of feed → pump → drain, counting only what <paramref name="pump"/> allocates on this thread, and
-    /// returns how many packets the measured windows moved. The runtime may still do one-off work after warm-up (an
-    /// on-stack-replacement compile when a parallel run keeps tiering busy): a per-packet allocation shows in every
-    /// window, a one-off in one, so the last window must be clean.
+    /// Runs rounds of feed → pump → drain, counting only what <paramref name="pump"/> allocates on this thread, in
+    /// windows until one is clean (see <see cref="SteadyStateAllocation"/>), and returns how many packets the measured
+    /// windows moved.
     /// </summary>
     private static long Measure(Action feed, Func<bool> pump, Action drain, Func<long> packetsSoFar)
     {
@@ -122,26 +121,19 @@ public sealed class OffloadZeroAllocationTests
             drain();
         }
         long packetsBefore = packetsSoFar();
-        long[] allocatedPerWindow = new long[MeasuredWindows];
-        int windows = 0;
-        while (windows < MeasuredWindows)
-        {
-            long allocated = 0;
-            for (int round = 0; round < RoundsPerWindow; round++)
+        Action pumpOnce = () => pump();
+        SteadyStateAllocation.AssertClean(() =>
             {
-                feed();
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                pump();
-                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-                drain();
-            }
-            allocatedPerWindow[windows++] = allocated;
-            if (allocated == 0)
-            {
-                break;
-            }
-        }
-        Assert.True(allocatedPerWindow[windows - 1] == 0, $"bytes allocated per window of {RoundsPerWindow} batches: {string.Join(", ", allocatedPerWindow)}");
+                long allocated = 0;
+                for (int round = 0; round < RoundsPerWindow; round++)
+                {
+                    feed();
+                    allocated += SteadyStateAllocation.BytesAllocatedBy(pumpOnce);
+                    drain();
+                }
+                return allocated;
+            },
+            $"{RoundsPerWindow} batches");
         return packetsSoFar() - packetsBefore;
     }
 
