@@ -153,7 +153,7 @@ run_one() {
     loadavg_1m="$(cut -d' ' -f1 /proc/loadavg)" mtu="$OV_MTU" mtu_check="$mtu_check" setup_s="$setup_s"
     forwarders="${#OV_FORWARDERS[@]}" duration_s="$DURATION") key
   for key in tcp1_gbps tcp1_retransmits tcp1_bytes tcp1_forwarder_cpu_s tcp1_machine_cpu_s cpu_s_per_gb \
-    tcp4_gbps tcp4_retransmits udp64_rx_pps udp64_tx_pps udp64_loss_pct lat_method lat_p50_us lat_p99_us; do
+    tcp4_gbps tcp4_retransmits udp64_rx_pps udp64_tx_pps udp64_loss_pct udp64_sockdrop_pps lat_method lat_p50_us lat_p99_us; do
     pairs+=("$key=${RESULT[$key]:-}")
   done
   report_run_json "${pairs[@]}" >"$RUN_DIR/result.json"

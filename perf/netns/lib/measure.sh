@@ -77,12 +77,21 @@ measure_tcp() {
 }
 
 # measure_udp64: iperf3 UDP with 64-byte datagrams at unlimited rate; packets/s that reached host 2, the rate
-# the sender offered, and the loss.
+# the sender offered, the loss, and how much of it host 2's own UDP sockets dropped for a full receive buffer.
+# A high socket-drop rate means the packets crossed the overlay and the receiving iperf3 could not keep up: on a
+# small machine the sender, the forwarders and the receiver share the CPUs, and the receiver's share sets the rate.
 measure_udp64() {
   ovl_log "  udp64: iperf3 UDP, 64-byte datagrams, -b 0, ${DURATION}s"
   iperf3_server "$BENCH_PORT_UDP64" udp64 || return 0
+  local drops0 drops1
+  drops0=$(tb_snmp 2 Udp RcvbufErrors)
   iperf3_client "$BENCH_PORT_UDP64" udp64 -u -l 64 -b 0 || return 0
+  drops1=$(tb_snmp 2 Udp RcvbufErrors)
   local json=$RUN_DIR/udp64.json
+  local seconds
+  seconds=$(json_value '(.end.sum_received // .end.sum).seconds' "$json")
+  [[ -n $drops0 && -n $drops1 && -n $seconds ]] &&
+    RESULT[udp64_sockdrop_pps]=$(awk -v d=$((drops1 - drops0)) -v s="$seconds" 'BEGIN { if (s > 0) printf "%.0f", d / s }')
   # iperf3 3.12 reports the receiver's view in sum_received; older builds only in sum.
   RESULT[udp64_rx_pps]=$(json_value '(.end.sum_received // .end.sum) |
     if .seconds > 0 then (.packets - .lost_packets) / .seconds else null end' "$json")

@@ -31,7 +31,7 @@ report_table() {
     def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b end;
     def cell: if . == null then "-" else tostring end;
     ["tcp1_gbps", "tcp1_retransmits", "tcp4_gbps", "tcp4_retransmits", "udp64_rx_pps", "udp64_loss_pct",
-     "lat_p50_us", "lat_p99_us", "cpu_s_per_gb"] as $metrics
+     "udp64_sockdrop_pps", "lat_p50_us", "lat_p99_us", "cpu_s_per_gb"] as $metrics
     | ["tcp1_gbps", "tcp4_gbps", "udp64_rx_pps", "lat_p50_us", "lat_p99_us", "cpu_s_per_gb"] as $compared
     | .runs as $runs
     | ((.meta.settings.overlays // []) + ($runs | map(.overlay)) | reduce .[] as $o ([]; if index([$o]) then . else . + [$o] end)) as $order
@@ -56,18 +56,18 @@ report_table() {
     {
       n++; overlay[n] = $2
       runs = $3; if ($4 > 0) runs = runs " (+" $4 " failed)"
-      p50 = num($13, 1); p99 = num($14, 1)
+      p50 = num($14, 1); p99 = num($15, 1)
       if ($6 == "ping") { p50 = p50 " (ping)"; p99 = p99 " (ping)" }
-      row[n] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", $2, runs, num($5, 0),
+      row[n] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", $2, runs, num($5, 0),
         num($7, 3), num($8, 0), num($9, 3), num($10, 0), ($11 == "-" ? "-" : num($11 / 1000, 1)), num($12, 1),
-        p50, p99, num($15, 2))
+        ($13 == "-" ? "-" : num($13 / 1000, 1)), p50, p99, num($16, 2))
       # CPU per GB has no vxlan ratio: kernel-only rows have no forwarder process to account.
       rat[n] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", $2,
-        x($16), x($17), x($18), x($19), x($20), x($22), x($23), x($24), x($25), x($26), x($27))
+        x($17), x($18), x($19), x($20), x($21), x($23), x($24), x($25), x($26), x($27), x($28))
     }
     END {
-      print "| overlay | runs | MTU | TCP x1 Gbit/s | TCP x1 retr | TCP x4 Gbit/s | TCP x4 retr | UDP 64B rx kpps | UDP 64B loss % | RTT p50 us | RTT p99 us | fwd CPU-s per GB |"
-      print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+      print "| overlay | runs | MTU | TCP x1 Gbit/s | TCP x1 retr | TCP x4 Gbit/s | TCP x4 retr | UDP 64B rx kpps | UDP 64B loss % | UDP 64B rcvbuf drops kpps | RTT p50 us | RTT p99 us | fwd CPU-s per GB |"
+      print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
       for (i = 1; i <= n; i++) print row[i]
       print ""
       print "Ratios of medians to vxlan and to quicktun. Throughput and pps: higher is better; RTT and CPU-s per GB: lower is better."
