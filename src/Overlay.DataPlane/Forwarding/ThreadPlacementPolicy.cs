@@ -15,7 +15,10 @@ namespace Overlay.DataPlane.Forwarding;
 /// <para>Spreads at once on a heavy interval; co-locates only after a run of light intervals, two at first. Traffic
 /// that turns heavy only because its threads share a CPU would flip placement back and forth, so a co-location that
 /// ends within <see cref="ShortColocationIntervals"/> doubles the light run needed next time (up to
-/// <see cref="MaximumLightIntervals"/>), and one that lasts resets it.</para>
+/// <see cref="MaximumLightIntervals"/>), and one that lasts resets it. A short co-location that only ever saw quiet
+/// traffic (under <see cref="QuietPacketsPerSecond"/> from the start of the light run that led to it) leaves the
+/// light run needed as it was: heavy traffic needs at least four times that rate, which sharing a CPU cannot
+/// produce, so it is a new load, such as the next transfer after a pause, and not a flap.</para>
 /// <para>Not thread-safe: one sampler calls <see cref="Observe"/>.</para>
 /// </remarks>
 public sealed class ThreadPlacementPolicy
@@ -28,9 +31,13 @@ public sealed class ThreadPlacementPolicy
     public const int InitialLightIntervals = 2;
     public const int MaximumLightIntervals = 32;
     public const int ShortColocationIntervals = 8;
+    public const double QuietPacketsPerSecond = 1_000;
 
     private int _lightStreak;
     private int _colocatedIntervals;
+
+    // The highest rate since the current light run began, through the co-location it led to.
+    private double _peakPacketsPerSecond;
 
     public ThreadPlacement Current { get; private set; } = ThreadPlacement.Spread;
 
@@ -60,13 +67,27 @@ public sealed class ThreadPlacementPolicy
             _lightStreak = 0;
             if (Current == ThreadPlacement.Colocated)
             {
-                LightIntervalsNeeded = _colocatedIntervals < ShortColocationIntervals
-                    ? Math.Min(LightIntervalsNeeded * 2, MaximumLightIntervals)
-                    : InitialLightIntervals;
+                if (_colocatedIntervals >= ShortColocationIntervals)
+                {
+                    LightIntervalsNeeded = InitialLightIntervals;
+                }
+                else if (_peakPacketsPerSecond >= QuietPacketsPerSecond)
+                {
+                    LightIntervalsNeeded = Math.Min(LightIntervalsNeeded * 2, MaximumLightIntervals);
+                }
             }
             Current = ThreadPlacement.Spread;
+            return Current;
         }
-        else if (light)
+        if (light && _lightStreak == 0 && Current == ThreadPlacement.Spread)
+        {
+            _peakPacketsPerSecond = 0;
+        }
+        if (light || Current == ThreadPlacement.Colocated)
+        {
+            _peakPacketsPerSecond = Math.Max(_peakPacketsPerSecond, perSecond);
+        }
+        if (light)
         {
             _lightStreak = Math.Min(_lightStreak + 1, MaximumLightIntervals);
             if (Current == ThreadPlacement.Spread && _lightStreak >= LightIntervalsNeeded)

@@ -123,6 +123,53 @@ public class ThreadPlacementPolicyTests
     }
 
     [Fact]
+    public void A_quiet_colocation_ended_by_a_new_load_leaves_the_light_run_needed_as_it_was()
+    {
+        var policy = new ThreadPlacementPolicy();
+        for (int transfer = 0; transfer < 5; transfer++)
+        {
+            // A pause between transfers with some chatter (996 packets/s), then the next bulk transfer.
+            policy.Observe(packets: 249, wakes: 249, s_quarter);
+            Assert.Equal(ThreadPlacement.Colocated, policy.Observe(packets: 249, wakes: 249, s_quarter));
+            Assert.Equal(ThreadPlacement.Spread, policy.Observe(packets: 40_000, wakes: 1_000, s_quarter));
+            Assert.Equal(ThreadPlacementPolicy.InitialLightIntervals, policy.LightIntervalsNeeded);
+        }
+    }
+
+    [Fact]
+    public void A_colocation_that_saw_the_quiet_rate_or_more_is_a_flap_when_it_ends_short()
+    {
+        var policy = new ThreadPlacementPolicy();
+        policy.Observe(packets: 250, wakes: 250, s_quarter); // 1,000 packets/s: not quiet
+        policy.Observe(packets: 0, wakes: 0, s_quarter);
+        Assert.Equal(ThreadPlacement.Colocated, policy.Current);
+        policy.Observe(packets: 40_000, wakes: 1_000, s_quarter);
+        Assert.Equal(2 * ThreadPlacementPolicy.InitialLightIntervals, policy.LightIntervalsNeeded);
+    }
+
+    [Fact]
+    public void Traffic_while_colocated_counts_towards_the_peak()
+    {
+        ThreadPlacementPolicy policy = Colocated();
+        // 6,000 packets/s in wake-ups of 6: neither light nor heavy, so the co-location holds and saw real traffic.
+        Assert.Equal(ThreadPlacement.Colocated, policy.Observe(packets: 1_500, wakes: 250, s_quarter));
+        policy.Observe(packets: 40_000, wakes: 1_000, s_quarter);
+        Assert.Equal(2 * ThreadPlacementPolicy.InitialLightIntervals, policy.LightIntervalsNeeded);
+    }
+
+    [Fact]
+    public void A_new_light_run_measures_its_own_peak()
+    {
+        var policy = new ThreadPlacementPolicy();
+        PingPong(policy);
+        policy.Observe(packets: 15_000, wakes: 15_000, s_quarter); // in between: the ping-pong's light run ends
+        policy.Observe(packets: 0, wakes: 0, s_quarter);
+        Assert.Equal(ThreadPlacement.Colocated, policy.Observe(packets: 0, wakes: 0, s_quarter));
+        policy.Observe(packets: 40_000, wakes: 1_000, s_quarter);
+        Assert.Equal(ThreadPlacementPolicy.InitialLightIntervals, policy.LightIntervalsNeeded);
+    }
+
+    [Fact]
     public void Bad_samples_are_refused()
     {
         var policy = new ThreadPlacementPolicy();
