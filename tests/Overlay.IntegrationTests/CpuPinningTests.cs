@@ -1,3 +1,4 @@
+using Overlay.TestKit;
 using Overlay.TestKit.Privileged;
 
 namespace Overlay.IntegrationTests;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Overlay.DataPlane.Forwarding;
 using Overlay.Linux;
+using Overlay.TestKit;
 using Overlay.TestKit.Privileged;
 
 namespace Overlay.IntegrationTests;

@@ -1,3 +1,5 @@
+using Overlay.TestKit;
+
 namespace Overlay.Linux.Tests;
 
 /// <summary>Pinning touches only the calling thread, and the kernel's refusal becomes a clear exception.</summary>
@@ -10,17 +12,17 @@ public sealed class CpuAffinityTests
         Assert.NotEmpty(before);
         int target = before[^1];
         IReadOnlyList<int>? onThread = null;
-        string? statusLine = null;
+        string? threadCpus = null;
 
         RunOnNewThread(() =>
         {
             CpuAffinity.PinCurrentThread(target);
             onThread = CpuAffinity.AllowedCpus();
-            statusLine = File.ReadAllLines("/proc/thread-self/status").Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+            threadCpus = ThreadCpus.Allowed("/proc/thread-self/status");
         });
 
         Assert.Equal([target], onThread);
-        Assert.Equal(target.ToString(System.Globalization.CultureInfo.InvariantCulture), statusLine!.Split(':')[1].Trim());
+        Assert.Equal(target.ToString(System.Globalization.CultureInfo.InvariantCulture), threadCpus);
         Assert.Equal(before, CpuAffinity.AllowedCpus());
     }
 

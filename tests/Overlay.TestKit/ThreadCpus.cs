@@ -1,9 +1,9 @@
-namespace Overlay.IntegrationTests;
+namespace Overlay.TestKit;
 
 /// <summary>The CPUs threads may run on, as the kernel reports them in /proc (Cpus_allowed_list, e.g. "1" or "0-1").</summary>
-internal static class ThreadCpus
+public static class ThreadCpus
 {
-    /// <summary>The Cpus_allowed_list of one status file: /proc/self/status, /proc/PID/task/TID/status.</summary>
+    /// <summary>The Cpus_allowed_list of one status file: /proc/self/status, /proc/thread-self/status, /proc/PID/task/TID/status.</summary>
     public static string Allowed(string statusFile) =>
         File.ReadAllLines(statusFile).Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim();
 
