@@ -13,9 +13,10 @@ namespace Overlay.DataPlane.Offload;
 /// <para>A TCP segment joins the flow's open merge only when it is a candidate (see <see cref="TcpSegment.TryParse"/>)
 /// and matches it: same addresses and ports, TOS, TTL and DF, same TCP header length and identical options, same
 /// acknowledgment number, the next sequence number, a payload no larger than the first segment's (a shorter one ends
-/// the merge, as does PSH), and a total within 65,535 bytes. A UDP datagram joins when it is a candidate (see
-/// <see cref="UdpDatagram.TryParse"/>), the merge may take UDP (<see cref="MergeUdp"/>), and it matches: same addresses
-/// and ports, TOS, TTL and DF, the next IPv4 id (or DF set, where RFC 6864 gives the id no meaning), a payload no
+/// the merge, as does PSH), a total within 65,535 bytes, and a valid TCP checksum, as the merge's first segment must
+/// have (each checked once, the joining one in the pass that copies its payload, so a segment that never merges is never
+/// read). A UDP datagram joins when it is a candidate (see <see cref="UdpDatagram.TryParse"/>), the merge may take UDP
+/// (<see cref="MergeUdp"/>), and it matches: same addresses and ports, TOS, TTL and DF, the next IPv4 id (or DF set, where RFC 6864 gives the id no meaning), a payload no
 /// larger than the first one's (a shorter one ends the merge), valid UDP checksums, at most
 /// <see cref="MaxUdpSegments"/> datagrams and 65,535 bytes. A packet that does not match starts a new merge, and any
 /// other packet of the flow ends its merge, so every flow leaves in the order it arrived; packets of different flows
@@ -151,6 +152,7 @@ public sealed class GroCoalescer
         merge.Acknowledgment = segment.Acknowledgment;
         merge.SegmentSize = segment.PayloadLength;
         merge.Sealed = segment.Push;
+        merge.HeadVerified = false;
     }
 
     /// <summary>Copies a packet into the next output slot unchanged and returns the slot.</summary>
@@ -183,8 +185,24 @@ public sealed class GroCoalescer
         {
             return false;
         }
-
-        packet[headerLength..].CopyTo(superpackets.Slot(slot)[mergedLength..]);
+        if (!merge.HeadVerified)
+        {
+            // The head is still byte for byte the first segment: PSH and the lengths are only rewritten from here on.
+            if (!PseudoHeader.TransportChecksumIsValid(head, Ipv4Header.ProtocolTcp))
+            {
+                return false;
+            }
+            merge.HeadVerified = true;
+        }
+        // Copied past the merge's end before its checksum is known: a corrupt segment leaves the length unchanged, so
+        // the bytes it left there are never written anywhere.
+        ushort payloadSum = InternetChecksum.SumAndCopy(packet[headerLength..], superpackets.Slot(slot)[mergedLength..]);
+        ushort headerSum = InternetChecksum.Sum(packet[IpHeaderLength..headerLength]);
+        ushort pseudo = PseudoHeader.Sum(packet, Ipv4Header.ProtocolTcp, packet.Length - IpHeaderLength);
+        if (InternetChecksum.Add(InternetChecksum.Add(headerSum, payloadSum), pseudo) != 0xFFFF)
+        {
+            return false;
+        }
         superpackets.Length(slot) = mergedLength + segment.PayloadLength;
         _segmentCounts[slot]++;
         merge.NextSequence += (uint)segment.PayloadLength;

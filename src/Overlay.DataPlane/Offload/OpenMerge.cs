@@ -17,8 +17,9 @@ internal struct OpenMerge
     public bool Sealed;
 
     /// <summary>
-    /// UDP: the first datagram's checksum has been verified. It is checked only once a second datagram joins, so
-    /// datagrams that never merge (single DNS queries, say) cost no pass over their bytes.
+    /// The first packet's transport checksum has been verified. It is checked only once a second packet joins, so
+    /// packets that never merge (single DNS queries, the last segment of a burst) cost no pass over their bytes: they
+    /// reach the kernel as they came, and it checks them itself.
     /// </summary>
     public bool HeadVerified;
 }

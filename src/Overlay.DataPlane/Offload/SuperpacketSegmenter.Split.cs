@@ -38,7 +38,7 @@ public static partial class SuperpacketSegmenter
         byte laterCwrMask = ecn ? unchecked((byte)~TcpLayout.Cwr) : (byte)0xFF;
         for (int i = 0; i < count; i++)
         {
-            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments);
+            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments, out ushort payloadSum);
             Span<byte> tcp = segment[ipHeaderLength..];
             BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.IdentificationOffset..], (ushort)(firstId + i));
             FinishIpv4Header(segment, ipHeaderLength);
@@ -47,7 +47,7 @@ public static partial class SuperpacketSegmenter
             tcp[TcpLayout.FlagsOffset] = i == 0 ? segmentFlags : (byte)(segmentFlags & laterCwrMask);
             tcp[TcpLayout.ChecksumOffset] = 0;
             tcp[TcpLayout.ChecksumOffset + 1] = 0;
-            ushort checksum = InternetChecksum.Compute(tcp, PseudoHeader.Sum(segment, Ipv4Header.ProtocolTcp, tcp.Length));
+            ushort checksum = TransportChecksum(segment, ipHeaderLength, tcpHeaderLength, payloadSum, Ipv4Header.ProtocolTcp);
             BinaryPrimitives.WriteUInt16BigEndian(tcp[TcpLayout.ChecksumOffset..], checksum);
         }
         return DropReason.None;
@@ -70,14 +70,14 @@ public static partial class SuperpacketSegmenter
         ushort firstId = BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]);
         for (int i = 0; i < count; i++)
         {
-            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments);
+            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments, out ushort payloadSum);
             Span<byte> udp = segment[ipHeaderLength..];
             BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.IdentificationOffset..], (ushort)(firstId + i));
             FinishIpv4Header(segment, ipHeaderLength);
             BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.LengthOffset..], (ushort)udp.Length);
             udp[UdpLayout.ChecksumOffset] = 0;
             udp[UdpLayout.ChecksumOffset + 1] = 0;
-            ushort checksum = InternetChecksum.Compute(udp, PseudoHeader.Sum(segment, Ipv4Header.ProtocolUdp, udp.Length));
+            ushort checksum = TransportChecksum(segment, ipHeaderLength, UdpLayout.HeaderLength, payloadSum, Ipv4Header.ProtocolUdp);
             // RFC 768: a computed zero is sent as all ones, because zero means "no checksum".
             BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.ChecksumOffset..], checksum == 0 ? (ushort)0xFFFF : checksum);
         }
@@ -105,8 +105,11 @@ public static partial class SuperpacketSegmenter
         return TryReserve(segments, count, out noRoom);
     }
 
-    /// <summary>Appends segment <paramref name="index"/>: the superpacket's headers followed by its share of the payload.</summary>
-    private static Span<byte> AppendSegment(ReadOnlySpan<byte> packet, int headerLength, int gsoSize, int index, PacketBatch segments)
+    /// <summary>
+    /// Appends segment <paramref name="index"/>: the superpacket's headers followed by its share of the payload, whose
+    /// sum comes out of the same pass that copies it.
+    /// </summary>
+    private static Span<byte> AppendSegment(ReadOnlySpan<byte> packet, int headerLength, int gsoSize, int index, PacketBatch segments, out ushort payloadSum)
     {
         int payloadStart = headerLength + index * gsoSize;
         int payloadLength = Math.Min(gsoSize, packet.Length - payloadStart);
@@ -114,10 +117,22 @@ public static partial class SuperpacketSegmenter
         int length = headerLength + payloadLength;
         Span<byte> segment = segments.Slot(slot)[..length];
         packet[..headerLength].CopyTo(segment);
-        packet.Slice(payloadStart, payloadLength).CopyTo(segment[headerLength..]);
+        payloadSum = InternetChecksum.SumAndCopy(packet.Slice(payloadStart, payloadLength), segment[headerLength..]);
         segments.Length(slot) = length;
         segments.Offload(slot) = OffloadInfo.None;
         return segment;
+    }
+
+    /// <summary>
+    /// The TCP or UDP checksum of a segment whose transport header (checksum field zeroed) is final and whose payload
+    /// sums to <paramref name="payloadSum"/>. Transport headers have even lengths, so the two sums add up.
+    /// </summary>
+    private static ushort TransportChecksum(ReadOnlySpan<byte> segment, int ipHeaderLength, int transportHeaderLength, ushort payloadSum, byte protocol)
+    {
+        ReadOnlySpan<byte> transport = segment[ipHeaderLength..];
+        ushort headerSum = InternetChecksum.Sum(transport[..transportHeaderLength]);
+        ushort pseudo = PseudoHeader.Sum(segment, protocol, transport.Length);
+        return (ushort)~InternetChecksum.Add(InternetChecksum.Add(headerSum, payloadSum), pseudo);
     }
 
     /// <summary>Sets the total length to the segment's and recomputes the header checksum (the id is already set).</summary>

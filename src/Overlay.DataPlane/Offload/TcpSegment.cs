@@ -37,9 +37,9 @@ internal readonly struct TcpSegment
     /// <summary>
     /// True when <paramref name="packet"/> (exactly one packet long) may take part in a merge, mirroring Linux GRO:
     /// IPv4 without options with a valid header checksum, total length equal to the packet, not a fragment, TCP with
-    /// only ACK or ACK|PSH set and no reserved bits, a payload, and a valid TCP checksum. The checksum is verified
-    /// here because the merged packet goes to the kernel as CHECKSUM_PARTIAL, which would hide a corrupt segment.
-    /// Never throws.
+    /// only ACK or ACK|PSH set and no reserved bits, and a payload. The TCP checksum is not read here: a merged packet
+    /// goes to the kernel as CHECKSUM_PARTIAL, which would hide a corrupt segment, so <see cref="GroCoalescer"/>
+    /// verifies every segment it merges while it copies the payload, and no other. Never throws.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> packet, out TcpSegment segment)
     {
@@ -60,8 +60,7 @@ internal readonly struct TcpSegment
             tcpHeaderLength < TcpLayout.MinimumHeaderLength ||
             tcpHeaderLength >= tcp.Length ||
             (flags != TcpLayout.Ack && flags != (TcpLayout.Ack | TcpLayout.Psh)) ||
-            !InternetChecksum.IsValid(packet[..IpHeaderLength]) ||
-            !PseudoHeader.TransportChecksumIsValid(packet, Ipv4Header.ProtocolTcp))
+            !InternetChecksum.IsValid(packet[..IpHeaderLength]))
         {
             return false;
         }

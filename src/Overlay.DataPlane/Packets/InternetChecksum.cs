@@ -25,11 +25,43 @@ public static class InternetChecksum
     public static ushort Sum(ReadOnlySpan<byte> data)
     {
         ulong sum = 0;
-        ulong carries = 0;
         if (data.Length >= VectorThreshold)
         {
             sum = Vector.IsHardwareAccelerated ? SumVectorBlocks(ref data) : 0;
         }
+        return SumWords(sum, data);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> to the start of <paramref name="destination"/> and returns
+    /// <see cref="Sum"/> of it, reading each byte once: where a packet is copied and its checksum is needed as well
+    /// (cutting a superpacket, merging segments), this saves the second pass over the data. The spans must not overlap.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="source"/>.</exception>
+    public static ushort SumAndCopy(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        if (destination.Length < source.Length)
+        {
+            throw new ArgumentException(
+                $"The destination ({destination.Length} bytes) is shorter than the source ({source.Length} bytes).", nameof(destination));
+        }
+        ulong sum = 0;
+        if (source.Length >= VectorThreshold && Vector.IsHardwareAccelerated)
+        {
+            int copied = source.Length - (source.Length % VectorBlockBytes);
+            sum = SumAndCopyVectorBlocks(source[..copied], destination);
+            source = source[copied..];
+            destination = destination[copied..];
+        }
+        // The blocks end on an even offset, so the tail's words continue the same big-endian word grid.
+        source.CopyTo(destination);
+        return SumWords(sum, source);
+    }
+
+    /// <summary>Adds the words of <paramref name="data"/> to a running 64-bit sum with carries, then folds.</summary>
+    private static ushort SumWords(ulong sum, ReadOnlySpan<byte> data)
+    {
+        ulong carries = 0;
         while (data.Length >= 32)
         {
             ulong a = MemoryMarshal.Read<ulong>(data);
@@ -110,22 +142,61 @@ public static class InternetChecksum
         ref byte start = ref MemoryMarshal.GetReference(data);
         int width = Vector<byte>.Count;
         nuint blocks = (nuint)(data.Length / (2 * width));
-        var low32 = new Vector<ulong>(0xFFFF_FFFFUL);
-        Vector<ulong> lowA = Vector<ulong>.Zero, highA = Vector<ulong>.Zero;
-        Vector<ulong> lowB = Vector<ulong>.Zero, highB = Vector<ulong>.Zero;
+        var lanes = new LaneSums();
         for (nuint i = 0; i < blocks; i++)
         {
-            Vector<ulong> a = Vector.AsVectorUInt64(Vector.LoadUnsafe(ref start, i * (nuint)(2 * width)));
-            Vector<ulong> b = Vector.AsVectorUInt64(Vector.LoadUnsafe(ref start, (i * (nuint)(2 * width)) + (nuint)width));
-            lowA += a & low32;
-            highA += Vector.ShiftRightLogical(a, 32);
-            lowB += b & low32;
-            highB += Vector.ShiftRightLogical(b, 32);
+            nuint offset = i * (nuint)(2 * width);
+            lanes.Add(Vector.LoadUnsafe(ref start, offset), Vector.LoadUnsafe(ref start, offset + (nuint)width));
         }
         data = data[(int)(blocks * (nuint)(2 * width))..];
+        return lanes.Total;
+    }
+
+    /// <summary>
+    /// <see cref="SumVectorBlocks"/> over <paramref name="source"/>, whose length is a multiple of
+    /// <see cref="VectorBlockBytes"/>, storing each vector into <paramref name="destination"/> as it is summed.
+    /// </summary>
+    private static ulong SumAndCopyVectorBlocks(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        ref byte from = ref MemoryMarshal.GetReference(source);
+        ref byte to = ref MemoryMarshal.GetReference(destination);
+        int width = Vector<byte>.Count;
+        nuint blocks = (nuint)(source.Length / (2 * width));
+        var lanes = new LaneSums();
+        for (nuint i = 0; i < blocks; i++)
+        {
+            nuint offset = i * (nuint)(2 * width);
+            Vector<byte> a = Vector.LoadUnsafe(ref from, offset);
+            Vector<byte> b = Vector.LoadUnsafe(ref from, offset + (nuint)width);
+            a.StoreUnsafe(ref to, offset);
+            b.StoreUnsafe(ref to, offset + (nuint)width);
+            lanes.Add(a, b);
+        }
+        return lanes.Total;
+    }
+
+    /// <summary>
+    /// Per 64-bit lane, the low and the high 32-bit halves of every word summed apart, over two independent vector
+    /// streams (so consecutive adds do not wait on each other).
+    /// </summary>
+    private struct LaneSums
+    {
+        private Vector<ulong> _lowA, _highA, _lowB, _highB;
+
+        public void Add(Vector<byte> first, Vector<byte> second)
+        {
+            var low32 = new Vector<ulong>(0xFFFF_FFFFUL);
+            Vector<ulong> a = Vector.AsVectorUInt64(first);
+            Vector<ulong> b = Vector.AsVectorUInt64(second);
+            _lowA += a & low32;
+            _highA += Vector.ShiftRightLogical(a, 32);
+            _lowB += b & low32;
+            _highB += Vector.ShiftRightLogical(b, 32);
+        }
+
         // Each lane is below 2^32 times the block count, so the sum of all lanes fits easily in 64 bits for any span
         // a Span can describe.
-        return Vector.Sum(lowA + highA + lowB + highB);
+        public readonly ulong Total => Vector.Sum(_lowA + _highA + _lowB + _highB);
     }
 
     private static ushort Fold(ulong sum, ulong carries)

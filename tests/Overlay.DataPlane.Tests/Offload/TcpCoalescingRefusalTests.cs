@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Offload;
 using Overlay.TestKit.Packets;
 
 namespace Overlay.DataPlane.Tests.Offload;
@@ -59,6 +60,39 @@ public sealed class TcpCoalescingRefusalTests
         {
             Assert.Equal(OffloadInfo.None, output.Offload(i));
         }
+    }
+
+    [Fact]
+    public void A_corrupt_first_segment_passes_alone_and_the_segments_after_it_merge()
+    {
+        // The first segment is verified only when a second one joins it: a corrupt one must still be left out.
+        byte[] corrupt = Patched(s_flow.Segment(0, 4), 100, (byte)(s_flow.Segment(0, 4)[100] ^ 1));
+        byte[][] packets = [corrupt, s_flow.Segment(1, 4), s_flow.Segment(2, 4), s_flow.Segment(3, 4)];
+
+        var (output, result, coalescer) = TcpCoalescingTests.Coalesce(packets);
+
+        Assert.Equal(new CoalescingResult(1, 3), result);
+        Assert.Equal(2, output.Count);
+        Assert.Equal(corrupt, output.Packet(0).ToArray());
+        Assert.Equal(OffloadInfo.None, output.Offload(0));
+        Assert.Equal(3, coalescer.SegmentCount(1));
+    }
+
+    [Fact]
+    public void A_corrupt_last_segment_is_left_out_of_the_merge_before_it_byte_for_byte()
+    {
+        // Its payload was already copied past the merge's end when its checksum failed: the merge must not grow.
+        byte[] third = s_flow.Segment(2, 3);
+        byte[] corrupt = Patched(third, third.Length - 1, (byte)(third[^1] ^ 0x40));
+        byte[][] packets = [s_flow.Segment(0, 3), s_flow.Segment(1, 3), corrupt];
+
+        var (output, result, coalescer) = TcpCoalescingTests.Coalesce(packets);
+
+        Assert.Equal(new CoalescingResult(1, 2), result);
+        Assert.Equal(2, output.Count);
+        Assert.Equal(2, coalescer.SegmentCount(0));
+        Assert.Equal(TcpCoalescingTests.Coalesce(s_flow.Segment(0, 3), s_flow.Segment(1, 3)).Output.Packet(0).ToArray(), output.Packet(0).ToArray());
+        Assert.Equal(corrupt, output.Packet(1).ToArray());
     }
 
     private static byte[][] Build(string name)

@@ -91,6 +91,41 @@ public sealed class InternetChecksumTests
     }
 
     [Fact]
+    public void SumAndCopyCopiesTheSourceAndSumsItAsTheReferenceForEveryLengthAndAlignment()
+    {
+        var random = new Random(1624);
+        byte[] source = new byte[65536 + 16];
+        byte[] destination = new byte[65536 + 32];
+        int[] lengths = [.. Enumerable.Range(0, 300), 1471, 1472, 1473, 9000, 65471, 65472, 65535, 65536];
+        foreach (int length in lengths)
+        {
+            random.NextBytes(source);
+            Array.Fill(destination, (byte)0xA5);
+            int from = random.Next(0, 8);
+            int to = random.Next(0, 8);
+            ReadOnlySpan<byte> data = source.AsSpan(from, length);
+
+            ushort sum = InternetChecksum.SumAndCopy(data, destination.AsSpan(to));
+
+            Assert.Equal(ReferenceChecksum.Compute(data), (ushort)~sum);
+            Assert.True(data.SequenceEqual(destination.AsSpan(to, length)), $"{length} bytes at {from} -> {to} were not copied");
+            Assert.All(destination.AsSpan(0, to).ToArray(), b => Assert.Equal(0xA5, b));
+            Assert.All(destination.AsSpan(to + length).ToArray(), b => Assert.Equal(0xA5, b));
+        }
+    }
+
+    [Fact]
+    public void SumAndCopyRefusesADestinationShorterThanTheSourceBeforeWriting()
+    {
+        byte[] destination = new byte[199];
+
+        var error = Assert.Throws<ArgumentException>(() => InternetChecksum.SumAndCopy(Enumerable.Repeat((byte)1, 200).ToArray(), destination));
+
+        Assert.Contains("199", error.Message);
+        Assert.All(destination, b => Assert.Equal(0, b));
+    }
+
+    [Fact]
     public void TheVectorBlocksSumAsTheReferenceDoes()
     {
         // The vector code is checked on its own: the 32-bit word sums of the blocks it consumed, folded, equal the
