@@ -24,10 +24,20 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
     public void Tcp_bulk_transfer_crosses_the_overlay()
     {
         Lab.PingUntilReply(0, fixture.SecondTun, TimeSpan.FromSeconds(10));
+        using (IperfServer.Start(Lab.Host(1), fixture.SecondTun))
+        {
+            ToolResult client = Lab.Host(0).TryExec(TimeSpan.FromSeconds(20), "iperf3", "-c", fixture.SecondTun, "-t", "2", "-f", "m");
+            Assert.True(client.ExitCode == 0, client.StandardOutput + client.StandardError);
+            Assert.Contains("receiver", client.StandardOutput);
+        }
+
+        // The other way, into the host whose metrics are served: its socket's coalesced receives of full-size segments
+        // land straight in the forwarding batch.
         using IperfServer server = IperfServer.Start(Lab.Host(1), fixture.SecondTun);
-        ToolResult client = Lab.Host(0).TryExec(TimeSpan.FromSeconds(20), "iperf3", "-c", fixture.SecondTun, "-t", "2", "-f", "m");
-        Assert.True(client.ExitCode == 0, client.StandardOutput + client.StandardError);
-        Assert.Contains("receiver", client.StandardOutput);
+        ToolResult reverse = Lab.Host(0).TryExec(TimeSpan.FromSeconds(20), "iperf3", "-c", fixture.SecondTun, "-t", "2", "-f", "m", "-R");
+        Assert.True(reverse.ExitCode == 0, reverse.StandardOutput + reverse.StandardError);
+        string metrics = HttpGet(0, 8471, "/metrics");
+        Assert.Matches(@"overlay_udp_gro_messages_in_place\S* [1-9]", metrics);
     }
 
     [PrivilegedFact]

@@ -46,6 +46,7 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableCounter("udp_gso_segments", () => Sum(plane.Sockets, s => s.GsoSegments), "packets", "Packets sent inside UDP GSO runs");
         _meter.CreateObservableCounter("udp_gro_messages", () => Sum(plane.Sockets, s => s.GroMessages), "messages", "Coalesced UDP GRO receives");
         _meter.CreateObservableCounter("udp_gro_segments", () => Sum(plane.Sockets, s => s.GroSegments), "packets", "Packets received inside UDP GRO messages");
+        _meter.CreateObservableCounter("udp_gro_messages_in_place", () => Sum(plane.Sockets, s => s.GroMessagesInPlace), "messages", "UDP GRO receives the kernel wrote straight into a forwarding batch, with no copy out");
         _meter.CreateObservableGauge("routes", () => routes.Current.Count, "routes", "Peer routes in the table the data plane uses");
         _meter.CreateObservableGauge("route_table_age_seconds", () => routes.Age.TotalSeconds, "s", "Seconds since the route table was last published");
         _meter.CreateObservableGauge("etcd_connected", () => controlPlane.EtcdConnected ? 1 : 0, null, "1 while the etcd watch is connected");

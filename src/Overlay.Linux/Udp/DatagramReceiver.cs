@@ -12,7 +12,9 @@ namespace Overlay.Linux.Udp;
 /// Direct: recvmmsg writes each datagram straight into a caller slot (iovecs point into the batch's pinned slab).
 /// Coalesced (UDP_GRO): recvmmsg fills the receiver's own 64 KiB slots, each message possibly holding many datagrams
 /// of the size its UDP_GRO cmsg names; they are copied out one per caller slot, and what does not fit stays pending
-/// for the next call, which delivers it before any new syscall.
+/// for the next call, which delivers it before any new syscall. When a call starts with an empty batch of at least
+/// 64 KiB, the first message goes straight into the batch instead: its datagrams of exactly one slot each (a bulk
+/// flow at the TUN MTU) are then already where they belong, and shorter ones are moved up within the batch.
 /// </summary>
 /// <remarks>One receiving thread. Counters are published once per call and may be read from any thread.</remarks>
 internal sealed unsafe class DatagramReceiver : IDisposable
@@ -53,6 +55,7 @@ internal sealed unsafe class DatagramReceiver : IDisposable
     private long _receiveErrors;
     private long _groMessages;
     private long _groSegments;
+    private long _groMessagesInPlace;
 
     /// <param name="fd">The socket; not owned.</param>
     /// <param name="maxMessages">Most messages per recvmmsg.</param>
@@ -93,6 +96,9 @@ internal sealed unsafe class DatagramReceiver : IDisposable
 
     public long GroSegments => Volatile.Read(ref _groSegments);
 
+    /// <summary>Messages received straight into the caller's batch and delivered from there.</summary>
+    public long GroMessagesInPlace => Volatile.Read(ref _groMessagesInPlace);
+
     /// <summary>See <see cref="UdpBatchSocket.Receive"/>; the caller has checked shutdown and disposal.</summary>
     public bool Receive(PacketBatch batch)
     {
@@ -123,9 +129,14 @@ internal sealed unsafe class DatagramReceiver : IDisposable
                 _knownEmpty = false;
             }
             int request = Coalesced ? Math.Min(MaxMessages, batch.Capacity - filled) : Math.Min(batch.Capacity, MaxMessages);
+            // A whole batch can take any message: the first one is received into it, and needs no copy out.
+            bool firstInPlace = Coalesced && filled == 0 && (long)batch.Capacity * batch.SlotSize >= CoalescedSlotBytes;
             if (Coalesced)
             {
                 ResetCoalescedHeaders(request);
+                _messages.Vectors[0].iov_base = firstInPlace
+                    ? (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab))
+                    : _coalescedSlab;
             }
             else
             {
@@ -141,6 +152,10 @@ internal sealed unsafe class DatagramReceiver : IDisposable
                     return true;
                 }
                 ParseCoalesced(received);
+                if (firstInPlace)
+                {
+                    filled = DeliverFirstInPlace(batch);
+                }
                 DeliverPending(batch, filled);
                 return true;
             }
@@ -260,6 +275,50 @@ internal sealed unsafe class DatagramReceiver : IDisposable
             Interlocked.Add(ref _groMessages, groMessages);
             Interlocked.Add(ref _groSegments, groSegments);
         }
+    }
+
+    /// <summary>
+    /// Delivers message 0, which recvmmsg wrote to the start of the batch's slab, as datagrams in slots 0.., moving
+    /// each up to its slot start when they are shorter than a slot (from the last, so none is overwritten before it
+    /// moved). A message the batch cannot hold that way (more datagrams than slots, or datagrams longer than a slot)
+    /// is copied to the receiver's own first slot and left pending for <see cref="DeliverPending"/>, as are truncated
+    /// ones. Returns the slots filled.
+    /// </summary>
+    private int DeliverFirstInPlace(PacketBatch batch)
+    {
+        int total = _messageLength[0];
+        if (total == TruncatedMessage)
+        {
+            return 0;
+        }
+        int slotSize = batch.SlotSize;
+        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        int segmentSize = _segmentSize[0];
+        int datagrams = total == 0 ? 1 : (total + segmentSize - 1) / segmentSize;
+        if (datagrams > batch.Capacity || segmentSize > slotSize)
+        {
+            Buffer.MemoryCopy(slab, _coalescedSlab, CoalescedSlotBytes, total);
+            return 0;
+        }
+        Span<int> lengths = batch.Lengths;
+        Span<PeerEndpoint> endpoints = batch.Endpoints;
+        PeerEndpoint source = Source(0);
+        for (int i = datagrams - 1; i >= 0; i--)
+        {
+            int offset = i * segmentSize;
+            int length = Math.Min(segmentSize, total - offset);
+            if (segmentSize != slotSize && i > 0)
+            {
+                // Overlapping ranges are copied as if through a buffer.
+                Buffer.MemoryCopy(slab + offset, slab + ((long)i * slotSize), slotSize, length);
+            }
+            lengths[i] = length;
+            endpoints[i] = source;
+        }
+        NextMessage();
+        Interlocked.Increment(ref _groMessagesInPlace);
+        Publish(datagrams, total, 0);
+        return datagrams;
     }
 
     /// <summary>

@@ -95,6 +95,9 @@ public sealed class UdpBatchSocket : IUdpBatchSocket
     /// <summary>Datagrams those coalesced messages held; above <see cref="GroMessages"/> when the kernel coalesced.</summary>
     public long GroSegments => _receiver.GroSegments;
 
+    /// <summary>Coalesced messages the kernel wrote straight into the caller's batch (no copy out of the receiver's own buffers).</summary>
+    public long GroMessagesInPlace => _receiver.GroMessagesInPlace;
+
     public long DatagramsSent => _sender.DatagramsSent;
 
     public long BytesSent => _sender.BytesSent;

@@ -48,6 +48,60 @@ public sealed class UdpGroTests : IDisposable
     }
 
     [Fact]
+    public void Datagrams_of_exactly_one_slot_are_received_into_the_batch_where_they_belong()
+    {
+        // The daemon's case: the batch's slots are the TUN MTU, and a bulk TCP flow's datagrams are that long.
+        const int Mtu = 1472;
+        int[] sizes = [.. Enumerable.Repeat(Mtu, 44), 700];
+        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gro);
+        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
+        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
+        Assert.Equal(1, sender.GsoRuns);
+
+        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(64, Mtu), sizes.Length, out int calls);
+
+        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
+        Assert.Equal(1, calls);
+        Assert.Equal(1, receiver.GroMessages);
+        Assert.Equal(1, receiver.GroMessagesInPlace);
+        Assert.Equal(sizes.Sum(), receiver.BytesReceived);
+    }
+
+    [Fact]
+    public void Datagrams_shorter_than_a_slot_received_into_the_batch_are_moved_up_to_their_slots()
+    {
+        int[] sizes = [.. Enumerable.Repeat(1000, 30), 1];
+        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gro);
+        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
+        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
+
+        // 40 slots of 2 KiB hold a whole message: it is received into them.
+        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(40, SlotSize), sizes.Length, out int calls);
+
+        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
+        Assert.Equal(1, calls);
+        Assert.Equal(1, receiver.GroMessagesInPlace);
+    }
+
+    [Fact]
+    public void A_message_of_more_datagrams_than_the_batch_has_slots_is_kept_and_delivered_over_several_calls()
+    {
+        int[] sizes = [.. Enumerable.Repeat(100, 60)];
+        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gro);
+        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
+        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
+        Assert.Equal(1, sender.GsoRuns);
+
+        // 48 slots of 2 KiB take the message, but not its 60 datagrams: it must outlive the first call.
+        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(48, SlotSize), sizes.Length, out int calls);
+
+        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
+        Assert.Equal(2, calls);
+        Assert.Equal(1, receiver.GroMessages);
+        Assert.Equal(0, receiver.GroMessagesInPlace);
+    }
+
+    [Fact]
     public void A_batch_smaller_than_a_coalesced_message_gets_the_rest_from_the_next_calls()
     {
         int[] sizes = [.. Enumerable.Repeat(1200, 40), 55];
