@@ -16,8 +16,9 @@ namespace Overlay.DataPlane.Offload;
 /// the merge, as does PSH), a total within 65,535 bytes, and a valid TCP checksum, as the merge's first segment must
 /// have (each checked once, the joining one in the pass that copies its payload, so a segment that never merges is never
 /// read). A UDP datagram joins when it is a candidate (see <see cref="UdpDatagram.TryParse"/>), the merge may take UDP
-/// (<see cref="MergeUdp"/>), and it matches: same addresses and ports, TOS, TTL and DF, the next IPv4 id (or DF set, where RFC 6864 gives the id no meaning), a payload no
-/// larger than the first one's (a shorter one ends the merge), valid UDP checksums, at most
+/// (<see cref="MergeUdp"/>), and it matches: same addresses and ports, TOS, TTL and DF, the next IPv4 id (or DF set,
+/// where RFC 6864 gives the id no meaning), a payload no larger than the first one's (a shorter one ends the merge),
+/// valid UDP checksums, at most
 /// <see cref="MaxUdpSegments"/> datagrams and 65,535 bytes. A packet that does not match starts a new merge, and any
 /// other packet of the flow ends its merge, so every flow leaves in the order it arrived; packets of different flows
 /// may leave in a different order.</para>
@@ -197,9 +198,7 @@ public sealed class GroCoalescer
         // Copied past the merge's end before its checksum is known: a corrupt segment leaves the length unchanged, so
         // the bytes it left there are never written anywhere.
         ushort payloadSum = InternetChecksum.SumAndCopy(packet[headerLength..], superpackets.Slot(slot)[mergedLength..]);
-        ushort headerSum = InternetChecksum.Sum(packet[IpHeaderLength..headerLength]);
-        ushort pseudo = PseudoHeader.Sum(packet, Ipv4Header.ProtocolTcp, packet.Length - IpHeaderLength);
-        if (InternetChecksum.Add(InternetChecksum.Add(headerSum, payloadSum), pseudo) != 0xFFFF)
+        if (PseudoHeader.TransportSum(packet, IpHeaderLength, segment.TcpHeaderLength, payloadSum, Ipv4Header.ProtocolTcp) != 0xFFFF)
         {
             return false;
         }

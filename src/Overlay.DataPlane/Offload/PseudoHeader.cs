@@ -32,4 +32,17 @@ internal static class PseudoHeader
         ReadOnlySpan<byte> transport = ipv4Packet[Ipv4Header.MinimumLength..];
         return InternetChecksum.Add(InternetChecksum.Sum(transport), Sum(ipv4Packet, protocol, transport.Length)) == 0xFFFF;
     }
+
+    /// <summary>
+    /// The folded sum a TCP or UDP checksum covers, when the payload's sum is already known (from the pass that copied
+    /// it): the pseudo-header, the transport header at <paramref name="ipHeaderLength"/> (checksum field included, as
+    /// it stands) and <paramref name="payloadSum"/>. Transport headers have even lengths, so the sums add up. All ones
+    /// means a valid checksum; with the field zeroed, its complement is the checksum to store.
+    /// </summary>
+    public static ushort TransportSum(ReadOnlySpan<byte> ipv4Packet, int ipHeaderLength, int transportHeaderLength, ushort payloadSum, byte protocol)
+    {
+        ReadOnlySpan<byte> transport = ipv4Packet[ipHeaderLength..];
+        ushort headerSum = InternetChecksum.Sum(transport[..transportHeaderLength]);
+        return InternetChecksum.Add(InternetChecksum.Add(headerSum, payloadSum), Sum(ipv4Packet, protocol, transport.Length));
+    }
 }

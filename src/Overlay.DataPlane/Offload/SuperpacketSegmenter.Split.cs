@@ -47,7 +47,7 @@ public static partial class SuperpacketSegmenter
             tcp[TcpLayout.FlagsOffset] = i == 0 ? segmentFlags : (byte)(segmentFlags & laterCwrMask);
             tcp[TcpLayout.ChecksumOffset] = 0;
             tcp[TcpLayout.ChecksumOffset + 1] = 0;
-            ushort checksum = TransportChecksum(segment, ipHeaderLength, tcpHeaderLength, payloadSum, Ipv4Header.ProtocolTcp);
+            ushort checksum = (ushort)~PseudoHeader.TransportSum(segment, ipHeaderLength, tcpHeaderLength, payloadSum, Ipv4Header.ProtocolTcp);
             BinaryPrimitives.WriteUInt16BigEndian(tcp[TcpLayout.ChecksumOffset..], checksum);
         }
         return DropReason.None;
@@ -77,7 +77,7 @@ public static partial class SuperpacketSegmenter
             BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.LengthOffset..], (ushort)udp.Length);
             udp[UdpLayout.ChecksumOffset] = 0;
             udp[UdpLayout.ChecksumOffset + 1] = 0;
-            ushort checksum = TransportChecksum(segment, ipHeaderLength, UdpLayout.HeaderLength, payloadSum, Ipv4Header.ProtocolUdp);
+            ushort checksum = (ushort)~PseudoHeader.TransportSum(segment, ipHeaderLength, UdpLayout.HeaderLength, payloadSum, Ipv4Header.ProtocolUdp);
             // RFC 768: a computed zero is sent as all ones, because zero means "no checksum".
             BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.ChecksumOffset..], checksum == 0 ? (ushort)0xFFFF : checksum);
         }
@@ -121,18 +121,6 @@ public static partial class SuperpacketSegmenter
         segments.Length(slot) = length;
         segments.Offload(slot) = OffloadInfo.None;
         return segment;
-    }
-
-    /// <summary>
-    /// The TCP or UDP checksum of a segment whose transport header (checksum field zeroed) is final and whose payload
-    /// sums to <paramref name="payloadSum"/>. Transport headers have even lengths, so the two sums add up.
-    /// </summary>
-    private static ushort TransportChecksum(ReadOnlySpan<byte> segment, int ipHeaderLength, int transportHeaderLength, ushort payloadSum, byte protocol)
-    {
-        ReadOnlySpan<byte> transport = segment[ipHeaderLength..];
-        ushort headerSum = InternetChecksum.Sum(transport[..transportHeaderLength]);
-        ushort pseudo = PseudoHeader.Sum(segment, protocol, transport.Length);
-        return (ushort)~InternetChecksum.Add(InternetChecksum.Add(headerSum, payloadSum), pseudo);
     }
 
     /// <summary>Sets the total length to the segment's and recomputes the header checksum (the id is already set).</summary>

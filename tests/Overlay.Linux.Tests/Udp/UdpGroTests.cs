@@ -53,70 +53,51 @@ public sealed class UdpGroTests : IDisposable
         // The daemon's case: the batch's slots are the TUN MTU, and a bulk TCP flow's datagrams are that long.
         const int Mtu = 1472;
         int[] sizes = [.. Enumerable.Repeat(Mtu, 44), 700];
-        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gro);
-        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
-        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
-        Assert.Equal(1, sender.GsoRuns);
 
-        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(64, Mtu), sizes.Length, out int calls);
+        OneRun run = SendOneRunAndReceiveAll(sizes, receiverMessages: 64, new PacketBatch(64, Mtu));
 
-        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
-        Assert.Equal(1, calls);
-        Assert.Equal(1, receiver.GroMessages);
-        Assert.Equal(1, receiver.GroMessagesInPlace);
-        Assert.Equal(sizes.Sum(), receiver.BytesReceived);
+        Assert.Equal(1, run.Calls);
+        Assert.Equal(1, run.GroMessages);
+        Assert.Equal(1, run.GroMessagesInPlace);
+        Assert.Equal(sizes.Sum(), run.BytesReceived);
     }
 
     [Fact]
     public void Datagrams_shorter_than_a_slot_received_into_the_batch_are_moved_up_to_their_slots()
     {
         int[] sizes = [.. Enumerable.Repeat(1000, 30), 1];
-        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gro);
-        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
-        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
 
         // 40 slots of 2 KiB hold a whole message: it is received into them.
-        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(40, SlotSize), sizes.Length, out int calls);
+        OneRun run = SendOneRunAndReceiveAll(sizes, receiverMessages: 64, new PacketBatch(40, SlotSize));
 
-        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
-        Assert.Equal(1, calls);
-        Assert.Equal(1, receiver.GroMessagesInPlace);
+        Assert.Equal(1, run.Calls);
+        Assert.Equal(1, run.GroMessagesInPlace);
     }
 
     [Fact]
     public void A_message_of_more_datagrams_than_the_batch_has_slots_is_kept_and_delivered_over_several_calls()
     {
         int[] sizes = [.. Enumerable.Repeat(100, 60)];
-        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gro);
-        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
-        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
-        Assert.Equal(1, sender.GsoRuns);
 
         // 48 slots of 2 KiB take the message, but not its 60 datagrams: it must outlive the first call.
-        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(48, SlotSize), sizes.Length, out int calls);
+        OneRun run = SendOneRunAndReceiveAll(sizes, receiverMessages: 64, new PacketBatch(48, SlotSize));
 
-        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
-        Assert.Equal(2, calls);
-        Assert.Equal(1, receiver.GroMessages);
-        Assert.Equal(0, receiver.GroMessagesInPlace);
+        Assert.Equal(2, run.Calls);
+        Assert.Equal(1, run.GroMessages);
+        Assert.Equal(0, run.GroMessagesInPlace);
     }
 
     [Fact]
     public void A_batch_smaller_than_a_coalesced_message_gets_the_rest_from_the_next_calls()
     {
         int[] sizes = [.. Enumerable.Repeat(1200, 40), 55];
-        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 16, _shutdown, s_gro);
-        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
-        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
-        Assert.Equal(1, sender.GsoRuns);
 
         // Nothing else is sent: everything after the first call can only come from what the socket kept pending.
-        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(7, SlotSize), sizes.Length, out int calls);
+        OneRun run = SendOneRunAndReceiveAll(sizes, receiverMessages: 16, new PacketBatch(7, SlotSize));
 
-        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
-        Assert.Equal((sizes.Length + 6) / 7, calls);
-        Assert.Equal(1, receiver.GroMessages);
-        Assert.Equal(sizes.Length, receiver.GroSegments);
+        Assert.Equal((sizes.Length + 6) / 7, run.Calls);
+        Assert.Equal(1, run.GroMessages);
+        Assert.Equal(sizes.Length, run.GroSegments);
     }
 
     [Fact]
@@ -166,6 +147,25 @@ public sealed class UdpGroTests : IDisposable
         Datagrams.AssertArrivedInOrder(fromFirst, Enumerable.Range(0, fromFirst.Length), bySource[first.LocalEndpoint].ToList(), first.LocalEndpoint);
         Datagrams.AssertArrivedInOrder(fromSecond, Enumerable.Range(0, fromSecond.Length), bySource[second.LocalEndpoint].ToList(), second.LocalEndpoint);
     }
+
+    /// <summary>
+    /// Sends <paramref name="sizes"/> as one GSO run to a fresh GRO socket, receives them all into
+    /// <paramref name="into"/>, checks they arrived whole and in order, and returns the receiver's counters.
+    /// </summary>
+    private OneRun SendOneRunAndReceiveAll(int[] sizes, int receiverMessages, PacketBatch into)
+    {
+        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, receiverMessages, _shutdown, s_gro);
+        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 64, _shutdown, s_gso);
+        Assert.Equal(sizes.Length, sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint)));
+        Assert.Equal(1, sender.GsoRuns);
+
+        var received = Datagrams.ReceiveAll(receiver, into, sizes.Length, out int calls);
+
+        Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
+        return new OneRun(calls, receiver.GroMessages, receiver.GroSegments, receiver.GroMessagesInPlace, receiver.BytesReceived);
+    }
+
+    private readonly record struct OneRun(int Calls, long GroMessages, long GroSegments, long GroMessagesInPlace, long BytesReceived);
 
     [Fact]
     public void Shutdown_wakes_a_blocked_gro_receive_which_then_returns_false()
