@@ -148,11 +148,18 @@ run_one() {
   mtu_check=$(tb_check_mtu "$OV_DST" "$OV_MTU")
   [[ $mtu_check == ok ]] || fail "DF ping of the overlay MTU $OV_MTU: $mtu_check"
   ovl_log "  up in ${setup_s}s, MTU $OV_MTU ok, forwarder PIDs: ${OV_FORWARDERS[*]:-none}"
+  local ticks0 ticks1 steal_pct
+  ticks0=$(tb_machine_steal_ticks)
   measure_all
+  ticks1=$(tb_machine_steal_ticks)
+  steal_pct=$(awk -v a="$ticks0" -v b="$ticks1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    if (y[1] > x[1]) printf "%.1f", 100 * (y[2] - x[2]) / (y[1] - x[1]) }')
+  ovl_log "  CPU steal during the measurements: ${steal_pct:-?}%"
   local pairs=(round="$round" overlay="$overlay" status=ok started="$started" info="$OV_INFO"
     loadavg_1m="$(cut -d' ' -f1 /proc/loadavg)" mtu="$OV_MTU" mtu_check="$mtu_check" setup_s="$setup_s"
-    forwarders="${#OV_FORWARDERS[@]}" duration_s="$DURATION") key
+    forwarders="${#OV_FORWARDERS[@]}" duration_s="$DURATION" steal_pct="$steal_pct") key
   for key in tcp1_gbps tcp1_retransmits tcp1_bytes tcp1_forwarder_cpu_s tcp1_machine_cpu_s cpu_s_per_gb \
+    tcp1_h1_per_tun_read tcp1_h1_per_gso_send tcp1_h2_per_gro_receive tcp1_h2_per_tun_write tcp1_h2_gro_in_place_pct \
     tcp4_gbps tcp4_retransmits udp64_rx_pps udp64_tx_pps udp64_loss_pct udp64_sockdrop_pps lat_method lat_p50_us lat_p99_us; do
     pairs+=("$key=${RESULT[$key]:-}")
   done

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Overlay.TestKit;
 using Overlay.TestKit.Privileged;
 
@@ -30,6 +32,11 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
             Assert.True(client.ExitCode == 0, client.StandardOutput + client.StandardError);
             Assert.Contains("receiver", client.StandardOutput);
         }
+        // The served host sent that stream: its TUN handed over TSO superpackets, each cut into several packets.
+        string sent = HttpGet(0, 8471, "/metrics");
+        long superpacketsRead = MetricValue(sent, "overlay_tun_superpackets_read");
+        Assert.True(superpacketsRead > 0, sent);
+        Assert.True(MetricValue(sent, "overlay_tun_superpacket_packets_read") >= 2 * superpacketsRead, sent);
 
         // The other way, into the host whose metrics are served: its socket's coalesced receives of full-size segments
         // land straight in the forwarding batch.
@@ -38,6 +45,9 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
         Assert.True(reverse.ExitCode == 0, reverse.StandardOutput + reverse.StandardError);
         string metrics = HttpGet(0, 8471, "/metrics");
         Assert.Matches(@"overlay_udp_gro_messages_in_place\S* [1-9]", metrics);
+        long superpacketsWritten = MetricValue(metrics, "overlay_tun_superpackets_written");
+        Assert.True(superpacketsWritten > 0, metrics);
+        Assert.True(MetricValue(metrics, "overlay_tun_superpacket_packets_written") >= 2 * superpacketsWritten, metrics);
     }
 
     [PrivilegedFact]
@@ -146,6 +156,14 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
 
         string lease = Lab.Etcd.Etcdctl("get", "--print-value-only", $"{OverlayLab.Prefix}/subnets/{fixture.FirstTun}-24");
         Assert.Equal("""{"PublicIP":"198.18.0.1","PublicIPv6":null}""", lease.Trim());
+    }
+
+    /// <summary>The value of an unlabelled Prometheus series, whatever suffix the exporter gave its name; fails when absent.</summary>
+    private static long MetricValue(string metrics, string name)
+    {
+        Match line = Regex.Match(metrics, $@"^{name}\S* (\d+)\s*$", RegexOptions.Multiline);
+        Assert.True(line.Success, $"no series {name} in:\n{metrics}");
+        return long.Parse(line.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>A bare HTTP/1.1 request from inside the host namespace, with bash's /dev/tcp (no curl needed).</summary>

@@ -60,9 +60,12 @@ measure_tcp() {
   ovl_log "  $name: iperf3 TCP, $streams stream(s), ${DURATION}s"
   iperf3_server "$port" "$name" || return 0
   clk=$(getconf CLK_TCK)
+  local metrics1_before='' metrics2_before=''
+  if [[ $name == tcp1 ]] && ((OV_METRICS)); then metrics1_before=$(ov_metrics 1) metrics2_before=$(ov_metrics 2); fi
   cpu0=$(tb_cpu_ticks "${OV_FORWARDERS[@]}") busy0=$(tb_machine_busy_ticks)
   iperf3_client "$port" "$name" -P "$streams" || return 0
   cpu1=$(tb_cpu_ticks "${OV_FORWARDERS[@]}") busy1=$(tb_machine_busy_ticks)
+  [[ -n $metrics1_before ]] && offload_use "$metrics1_before" "$(ov_metrics 1)" "$metrics2_before" "$(ov_metrics 2)"
   local json=$RUN_DIR/$name.json
   RESULT[${name}_gbps]=$(json_value '.end.sum_received.bits_per_second / 1e9' "$json")
   RESULT[${name}_retransmits]=$(json_value '.end.sum_sent.retransmits' "$json")
@@ -74,6 +77,38 @@ measure_tcp() {
     RESULT[cpu_s_per_gb]=$(awk -v d=$((cpu1 - cpu0)) -v k="$clk" -v b="${RESULT[tcp1_bytes]}" \
       'BEGIN { if (b > 0) printf "%.3f", (d / k) / (b / 1e9) }')
   fi
+}
+
+# metric TEXT NAME: the value of the unlabelled series NAME (the exporter may add _total) in Prometheus TEXT, or 0.
+metric() {
+  awk -v name="$2" '$1 == name || $1 == name "_total" { printf "%.0f", $2; found = 1; exit } END { if (!found) print 0 }' <<<"$1"
+}
+
+# per_unit BEFORE AFTER UNITS_BEFORE UNITS_AFTER [SCALE]: SCALE x (AFTER - BEFORE) / (UNITS_AFTER - UNITS_BEFORE),
+# 1 decimal; nothing when no units were counted.
+per_unit() {
+  awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v k="${5:-1}" 'BEGIN { if (d - c > 0) printf "%.1f", k * (b - a) / (d - c) }'
+}
+
+# offload_use H1_BEFORE H1_AFTER H2_BEFORE H2_AFTER: how much each offload merged during the single stream, from
+# overlayd's metrics: plain packets per TSO superpacket read on host 1, per UDP GSO send from host 1, per UDP GRO
+# receive on host 2, per superpacket written on host 2, and the share of those GRO receives that landed in the
+# forwarding batch with no copy. Near 1 means the offload did not engage and each packet cost its own system call.
+offload_use() {
+  local h1a=$1 h1b=$2 h2a=$3 h2b=$4
+  RESULT[tcp1_h1_per_tun_read]=$(per_unit "$(metric "$h1a" overlay_tun_superpacket_packets_read)" \
+    "$(metric "$h1b" overlay_tun_superpacket_packets_read)" "$(metric "$h1a" overlay_tun_superpackets_read)" \
+    "$(metric "$h1b" overlay_tun_superpackets_read)")
+  RESULT[tcp1_h1_per_gso_send]=$(per_unit "$(metric "$h1a" overlay_udp_gso_segments)" "$(metric "$h1b" overlay_udp_gso_segments)" \
+    "$(metric "$h1a" overlay_udp_gso_runs)" "$(metric "$h1b" overlay_udp_gso_runs)")
+  RESULT[tcp1_h2_per_gro_receive]=$(per_unit "$(metric "$h2a" overlay_udp_gro_segments)" "$(metric "$h2b" overlay_udp_gro_segments)" \
+    "$(metric "$h2a" overlay_udp_gro_messages)" "$(metric "$h2b" overlay_udp_gro_messages)")
+  RESULT[tcp1_h2_per_tun_write]=$(per_unit "$(metric "$h2a" overlay_tun_superpacket_packets_written)" \
+    "$(metric "$h2b" overlay_tun_superpacket_packets_written)" "$(metric "$h2a" overlay_tun_superpackets_written)" \
+    "$(metric "$h2b" overlay_tun_superpackets_written)")
+  RESULT[tcp1_h2_gro_in_place_pct]=$(per_unit "$(metric "$h2a" overlay_udp_gro_messages_in_place)" \
+    "$(metric "$h2b" overlay_udp_gro_messages_in_place)" "$(metric "$h2a" overlay_udp_gro_messages)" \
+    "$(metric "$h2b" overlay_udp_gro_messages)" 100)
 }
 
 # measure_udp64: iperf3 UDP with 64-byte datagrams at unlimited rate; packets/s that reached host 2, the rate

@@ -7,14 +7,18 @@
 #   OV_FORWARDERS  PIDs of the userspace forwarders on both hosts (empty for kernel-only overlays)
 #   OV_INFO        one line naming the overlay's version and mode, for the JSON
 #   OV_FAILURE     why it did not come up, when it did not
+#   OV_METRICS     1 when both hosts serve Prometheus metrics (overlayd), read with ov_metrics HOST
 # and leaves configs and logs in RUN_DIR. It returns non-zero, with a reason logged, when the overlay does not
 # come up; teardown is the caller's (namespaces and PIDs from the ledgers).
 
 # shellcheck disable=SC2034 # the OV_* results are read by bench.sh and lib/measure.sh
 BENCH_OVERLAYS=(underlay vxlan quicktun overlay)
 
-OV_DST='' OV_MTU='' OV_INFO='' OV_FAILURE=''
+OV_DST='' OV_MTU='' OV_INFO='' OV_FAILURE='' OV_METRICS=0
 OV_FORWARDERS=()
+
+# overlayd's health port on each host's underlay address (the namespaces are private, so any port is free).
+BENCH_METRICS_PORT=8471
 
 overlay_known() {
   local o
@@ -23,7 +27,7 @@ overlay_known() {
 }
 
 overlay_up() {
-  OV_DST='' OV_MTU='' OV_INFO='' OV_FAILURE='' OV_FORWARDERS=()
+  OV_DST='' OV_MTU='' OV_INFO='' OV_FAILURE='' OV_METRICS=0 OV_FORWARDERS=()
   "overlay_up_$1"
 }
 
@@ -117,7 +121,8 @@ overlay_up_overlay() {
     local host_args_var=OVERLAYD_ARGS_H$i
     # shellcheck disable=SC2086
     tb_spawn "$i" "$RUN_DIR/overlayd-h$i.log" "${OVERLAYD_CMD[@]}" -etcd-endpoints="$endpoint" -iface=ul0 \
-      -subnet-file="$RUN_DIR/subnet-h$i.env" -admin-socket="$RUN_DIR/admin-h$i.sock" ${OVERLAYD_ARGS:-} ${!host_args_var:-}
+      -subnet-file="$RUN_DIR/subnet-h$i.env" -admin-socket="$RUN_DIR/admin-h$i.sock" \
+      -healthz-ip="$(tb_ul_ip "$i")" -healthz-port="$BENCH_METRICS_PORT" ${OVERLAYD_ARGS:-} ${!host_args_var:-}
     OV_FORWARDERS+=("$TB_LAST_PID")
   done
   for i in 1 2; do
@@ -140,7 +145,14 @@ overlay_up_overlay() {
       return 1
     }
   done
-  OV_DST=10.244.2.0
+  OV_DST=10.244.2.0 OV_METRICS=1
   OV_MTU=$(ip -n "${TB_NS[1]}" -o link show dev flannel0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
   OV_INFO="overlayd $("${OVERLAYD_CMD[@]}" -version 2>/dev/null | head -n 1)${OVERLAYD_ARGS:+ $OVERLAYD_ARGS}"
+}
+
+# ov_metrics HOST: overlayd's Prometheus text on host HOST, with bash's /dev/tcp (no HTTP client needed); empty
+# when the daemon does not answer within 5 s.
+ov_metrics() {
+  tb_xt "$1" 5 bash -c "exec 3<>/dev/tcp/$(tb_ul_ip "$1")/$BENCH_METRICS_PORT &&
+    printf 'GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n' >&3 && cat <&3" 2>/dev/null || true
 }

@@ -34,6 +34,10 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableCounter("udp_received_packets", () => counters.Snapshot().UdpPacketsReceived, "packets", "Encapsulated packets received from peers");
         _meter.CreateObservableCounter("udp_received_bytes", () => counters.Snapshot().UdpBytesReceived, "bytes", "Encapsulated bytes received from peers (inner packets)");
         _meter.CreateObservableCounter("tun_written_packets", () => counters.Snapshot().TunPacketsWritten, "packets", "Packets written into the TUN device");
+        _meter.CreateObservableCounter("tun_superpackets_read", () => counters.Snapshot().SuperpacketsSplit, "superpackets", "TSO/USO superpackets read from the TUN and cut into packets");
+        _meter.CreateObservableCounter("tun_superpacket_packets_read", () => counters.Snapshot().SegmentsProduced, "packets", "Packets cut from those superpackets");
+        _meter.CreateObservableCounter("tun_superpackets_written", () => counters.Snapshot().SuperpacketsBuilt, "superpackets", "Superpackets merged from two or more received packets and offered to the TUN");
+        _meter.CreateObservableCounter("tun_superpacket_packets_written", () => counters.Snapshot().SegmentsCoalesced, "packets", "Received packets merged into those superpackets");
         _meter.CreateObservableCounter("icmp_replies", () => counters.Snapshot().IcmpRepliesGenerated, "packets", "ICMP net-unreachable replies written into the TUN");
         PeerCounters peers = counters.Peers;
         _meter.CreateObservableCounter("peer_sent_packets", () => PerPeer(peers, routes, p => p.SentPackets), "packets", "Packets sent to each peer (by its public IP)");
