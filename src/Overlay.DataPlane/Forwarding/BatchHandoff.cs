@@ -47,4 +47,11 @@ internal static class BatchHandoff
     /// </summary>
     public static int Write(ITunQueue tun, PacketBatch packets, int pending) =>
         Math.Clamp(tun.Write(packets), 0, pending);
+
+    /// <summary>
+    /// Writes gathered packets to the TUN queue and returns how many of them it accepted, clamped to
+    /// <c>0..packets.Count</c>; counting is left to the caller, whose packets may each be several.
+    /// </summary>
+    public static int Write(ITunQueue tun, PacketBatch source, GatheredPackets packets) =>
+        Math.Clamp(tun.Write(source, packets), 0, packets.Count);
 }

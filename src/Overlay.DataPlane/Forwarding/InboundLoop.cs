@@ -5,7 +5,7 @@ namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
 /// UDP → TUN for one socket. Per batch: <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/>
-/// → <see cref="ITunQueue.Write"/> → one flush of the thread's tally into the shared <see cref="ForwardingCounters"/>.
+/// → <see cref="ITunQueue.Write(PacketBatch)"/> → one flush of the thread's tally into the shared <see cref="ForwardingCounters"/>.
 /// </summary>
 /// <remarks>
 /// Owns its batch, allocated here once; the steady state allocates nothing. Single-threaded: one thread runs

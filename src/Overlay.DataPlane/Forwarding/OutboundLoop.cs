@@ -6,7 +6,7 @@ namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
 /// TUN → UDP for one TUN queue. Per batch: <see cref="ITunQueue.Read"/> → <see cref="OutboundProcessor.Process"/>
-/// → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunQueue.Write"/> of any ICMP replies → one flush of the
+/// → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunQueue.Write(PacketBatch)"/> of any ICMP replies → one flush of the
 /// thread's tally into the shared <see cref="ForwardingCounters"/>.
 /// </summary>
 /// <remarks>

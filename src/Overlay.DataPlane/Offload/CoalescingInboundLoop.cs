@@ -6,8 +6,9 @@ namespace Overlay.DataPlane.Offload;
 
 /// <summary>
 /// UDP → TUN for one socket, writing to a TUN queue opened with offloads. Per batch:
-/// <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/> → <see cref="GroCoalescer.Coalesce"/>
-/// → <see cref="ITunQueue.Write"/> of the superpackets and plain packets → one flush of the thread's tally into the
+/// <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/> → <see cref="GroCoalescer.Coalesce(PacketBatch, GatheredPackets)"/>
+/// → a gathered <see cref="ITunQueue.Write(PacketBatch, GatheredPackets)"/> of the superpackets and plain packets,
+/// straight from the receive batch → one flush of the thread's tally into the
 /// shared <see cref="ForwardingCounters"/>.
 /// </summary>
 /// <remarks>
@@ -16,8 +17,7 @@ namespace Overlay.DataPlane.Offload;
 /// <see cref="InboundLoop"/>. A superpacket the TUN refused counts each of its packets as
 /// <see cref="DropReason.TunWriteFailed"/>. Superpackets and the packets merged into them are counted in the tally's
 /// superpacket totals, and in this loop's own properties.</para>
-/// <para>Owns its batches and coalescer, allocated here once (the output batch holds <c>batchCapacity</c> slots of
-/// <see cref="OffloadLimits.MaximumPacketLength"/> bytes, as nothing may merge); the steady state allocates nothing.
+/// <para>Owns its batch, gather list and coalescer, allocated here once; the steady state allocates nothing.
 /// Single-threaded: one thread runs <see cref="PumpOnce"/> or <see cref="Run"/>; the counter properties may be read
 /// from any thread.</para>
 /// </remarks>
@@ -28,7 +28,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
     private readonly InboundProcessor _processor;
     private readonly ForwardingCounters _counters;
     private readonly PacketBatch _packets;
-    private readonly PacketBatch _superpackets;
+    private readonly GatheredPackets _superpackets;
     private readonly GroCoalescer _coalescer;
     private readonly ForwardingTally _tally = new();
     private long _superpacketsBuilt;
@@ -64,7 +64,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         _processor = processor;
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);
-        _superpackets = new PacketBatch(batchCapacity, OffloadLimits.MaximumPacketLength);
+        _superpackets = new GatheredPackets(batchCapacity);
         _coalescer = new GroCoalescer(batchCapacity, mergeUdp);
         Name = name;
     }
@@ -92,14 +92,14 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         int pending = _superpackets.Count;
         if (pending > 0)
         {
-            int written = BatchHandoff.Write(_tun, _superpackets, pending);
+            int written = BatchHandoff.Write(_tun, _packets, _superpackets);
             // Like sendmmsg, a short write is taken to have stopped at the first refusal.
             int packetsWritten = 0;
             long bytesWritten = 0;
             int packetsRefused = 0;
             for (int slot = 0; slot < pending; slot++)
             {
-                int packets = _coalescer.SegmentCount(slot);
+                int packets = _superpackets.Pieces(slot);
                 if (slot < written)
                 {
                     packetsWritten += packets;
@@ -130,7 +130,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
 
     public void RequestStop() => Volatile.Write(ref _stopRequested, true);
 
-    /// <summary>The bytes of the plain packets in a slot: every merged segment brought its own copy of the headers.</summary>
+    /// <summary>The bytes of the plain packets in a superpacket: every merged segment brought its own copy of the headers.</summary>
     private long PlainBytes(int slot, int packets) =>
-        _superpackets.Length(slot) + (long)(packets - 1) * _superpackets.Offload(slot).HeaderLength;
+        _superpackets.Length(slot) + (long)(packets - 1) * _superpackets.TailOffset(slot);
 }

@@ -77,7 +77,7 @@ internal sealed class FlowTable
         int added = _count++;
         _keys[added] = key;
         _bucketOf[added] = bucket;
-        _merges[added] = new OpenMerge { Slot = -1 };
+        _merges[added] = new OpenMerge { Packet = -1 };
         _buckets[bucket] = added + 1;
         return added;
     }

@@ -13,15 +13,17 @@ namespace Overlay.DataPlane.Offload;
 /// <para>A TCP segment joins the flow's open merge only when it is a candidate (see <see cref="TcpSegment.TryParse"/>)
 /// and matches it: same addresses and ports, TOS, TTL and DF, same TCP header length and identical options, same
 /// acknowledgment number, the next sequence number, a payload no larger than the first segment's (a shorter one ends
-/// the merge, as does PSH), a total within 65,535 bytes, and a valid TCP checksum, as the merge's first segment must
-/// have (each checked once, the joining one in the pass that copies its payload, so a segment that never merges is never
-/// read). A UDP datagram joins when it is a candidate (see <see cref="UdpDatagram.TryParse"/>), the merge may take UDP
+/// the merge, as does PSH), at most <see cref="MaxTcpSegments"/> segments and 65,535 bytes, and a valid TCP checksum, as
+/// the merge's first segment must have (each checked once, the first only when a second joins, so a segment that never
+/// merges is never read). A UDP datagram joins when it is a candidate (see <see cref="UdpDatagram.TryParse"/>), the merge may take UDP
 /// (<see cref="MergeUdp"/>), and it matches: same addresses and ports, TOS, TTL and DF, the next IPv4 id (or DF set,
 /// where RFC 6864 gives the id no meaning), a payload no larger than the first one's (a shorter one ends the merge),
 /// valid UDP checksums, at most
 /// <see cref="MaxUdpSegments"/> datagrams and 65,535 bytes. A packet that does not match starts a new merge, and any
 /// other packet of the flow ends its merge, so every flow leaves in the order it arrived; packets of different flows
 /// may leave in a different order.</para>
+/// <para>Nothing is copied: the output names, for each packet to write, the slot it starts in and the slots whose
+/// payloads follow (<see cref="GatheredPackets"/>), and a TUN writer gathers them into one write.</para>
 /// <para>A merge of two or more packets leaves as a superpacket: the first packet's headers with the IPv4 total
 /// length and header checksum fixed, the transport checksum field holding the pseudo-header sum (not complemented)
 /// for the merged length, and <see cref="OffloadInfo"/> {NeedsChecksum, header length, GSO size = first payload,
@@ -41,8 +43,16 @@ public sealed class GroCoalescer
     /// </summary>
     public const int MaxUdpSegments = 64;
 
+    /// <summary>
+    /// Most packets in one TCP merge. A gathered write takes one iovec per packet, so the writer can keep a fixed
+    /// array of them (the kernel takes at most 1,024 per call); a 64 KiB merge of full-size segments at a 1,472-byte
+    /// MTU has 46, and only segments of under about 1,000 bytes would ever reach the limit.
+    /// </summary>
+    public const int MaxTcpSegments = 64;
+
     private readonly FlowTable _flows;
-    private readonly int[] _segmentCounts;
+    private readonly GatheredPackets _contiguous;
+    private GatheredPackets _last;
 
     /// <param name="maxPackets">The largest input batch capacity this coalescer will be given.</param>
     /// <param name="mergeUdp">Whether UDP datagrams are merged too: only when the TUN device accepted USO4 (Linux 6.2+).</param>
@@ -50,7 +60,8 @@ public sealed class GroCoalescer
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPackets, 1);
         _flows = new FlowTable(maxPackets);
-        _segmentCounts = new int[maxPackets];
+        _contiguous = new GatheredPackets(maxPackets);
+        _last = _contiguous;
         MergeUdp = mergeUdp;
     }
 
@@ -58,17 +69,40 @@ public sealed class GroCoalescer
     public bool MergeUdp { get; }
 
     /// <summary>The largest input batch capacity accepted.</summary>
-    public int MaxPackets => _segmentCounts.Length;
+    public int MaxPackets => _contiguous.Capacity;
 
-    /// <summary>How many input packets output slot <paramref name="slot"/> of the last call holds (1 for a plain packet).</summary>
-    public int SegmentCount(int slot) => _segmentCounts[slot];
+    /// <summary>How many input packets output packet <paramref name="slot"/> of the last call holds (1 for a plain packet).</summary>
+    public int SegmentCount(int slot) => _last.Pieces(slot);
 
     /// <summary>
-    /// Fills <paramref name="superpackets"/> from slot 0 with the merged and passed-through packets of
-    /// <paramref name="packets"/> and sets its <c>Count</c>, every slot's length and its offload metadata.
+    /// Describes the merged and passed-through packets of <paramref name="packets"/> in <paramref name="output"/>,
+    /// as pieces of <paramref name="packets"/>' own slots: nothing is copied. A merge's first packet keeps its slot,
+    /// and its headers are rewritten there; the packets merged after it contribute their payloads from their slots.
     /// </summary>
     /// <param name="packets">Plain IPv4 packets as the inbound processor left them (each trimmed to its total length;
-    /// length 0 for dropped ones, which are skipped, as are lengths beyond a slot). Not modified.</param>
+    /// length 0 for dropped ones, which are skipped, as are lengths beyond a slot). The headers of merges' first
+    /// packets are rewritten in place; nothing else is modified.</param>
+    /// <param name="output">Capacity at least <paramref name="packets"/>' capacity (nothing may merge); valid until
+    /// <paramref name="packets"/> is reused. Violations throw <see cref="ArgumentException"/> before anything is read.</param>
+    public CoalescingResult Coalesce(PacketBatch packets, GatheredPackets output)
+    {
+        ArgumentNullException.ThrowIfNull(packets);
+        ArgumentNullException.ThrowIfNull(output);
+        if (packets.Capacity > MaxPackets || output.Capacity < packets.Capacity)
+        {
+            throw new ArgumentException(
+                $"Input capacity {packets.Capacity} must be at most {MaxPackets} and at most the output's {output.Capacity}.",
+                nameof(packets));
+        }
+        return Gather(packets, output, OffloadLimits.MaximumPacketLength);
+    }
+
+    /// <summary>
+    /// As the gathering overload, but copies every packet, merged or not, contiguous into <paramref name="superpackets"/>
+    /// from slot 0 and sets its <c>Count</c>, every slot's length and its offload metadata: for writers that cannot
+    /// gather.
+    /// </summary>
+    /// <param name="packets">As for the gathering overload: merges' first packets get their headers rewritten.</param>
     /// <param name="superpackets">The output: capacity at least <paramref name="packets"/>' capacity (nothing may
     /// merge) and slots at least as large as its slots; <see cref="OffloadLimits.MaximumPacketLength"/>-byte slots let
     /// merges grow to the most IPv4 allows. Violations throw <see cref="ArgumentException"/> before anything is read.</param>
@@ -92,9 +126,21 @@ public sealed class GroCoalescer
                 $"Output slots ({superpackets.SlotSize} bytes) must hold any input slot ({packets.SlotSize} bytes).", nameof(superpackets));
         }
 
-        int mergeLimit = Math.Min(OffloadLimits.MaximumPacketLength, superpackets.SlotSize);
+        CoalescingResult result = Gather(packets, _contiguous, Math.Min(OffloadLimits.MaximumPacketLength, superpackets.SlotSize));
+        superpackets.Count = _contiguous.Count;
+        for (int slot = 0; slot < _contiguous.Count; slot++)
+        {
+            superpackets.Length(slot) = _contiguous.CopyTo(packets, slot, superpackets.Slot(slot));
+            superpackets.Offload(slot) = _contiguous.Offload(slot);
+        }
+        return result;
+    }
+
+    private CoalescingResult Gather(PacketBatch packets, GatheredPackets output, int mergeLimit)
+    {
+        _last = output;
         int count = Math.Clamp(packets.Count, 0, packets.Capacity);
-        superpackets.Count = 0;
+        output.Clear();
         _flows.Clear();
         for (int i = 0; i < count; i++)
         {
@@ -110,9 +156,9 @@ public sealed class GroCoalescer
                 if (flow >= 0)
                 {
                     ref OpenMerge merge = ref _flows.Merge(flow);
-                    if (merge.Slot < 0 || !TryAppend(ref merge, packet, segment, superpackets, mergeLimit))
+                    if (merge.Packet < 0 || !TryAppend(ref merge, packets, i, segment, output, mergeLimit))
                     {
-                        Open(ref merge, packet, segment, superpackets);
+                        Open(ref merge, i, length, segment, output);
                     }
                     continue;
                 }
@@ -123,9 +169,9 @@ public sealed class GroCoalescer
                 if (flow >= 0)
                 {
                     ref OpenMerge merge = ref _flows.Merge(flow);
-                    if (merge.Slot < 0 || !TryAppendUdp(ref merge, packet, datagram, superpackets, mergeLimit))
+                    if (merge.Packet < 0 || !TryAppendUdp(ref merge, packets, i, datagram, output, mergeLimit))
                     {
-                        merge.Slot = Emit(packet, superpackets);
+                        merge.Packet = output.Add(i, length);
                         merge.SegmentSize = datagram.PayloadLength;
                         merge.Sealed = false;
                         merge.HeadVerified = false;
@@ -138,17 +184,17 @@ public sealed class GroCoalescer
                 int flow = _flows.Find(key);
                 if (flow >= 0)
                 {
-                    _flows.Merge(flow).Slot = -1;
+                    _flows.Merge(flow).Packet = -1;
                 }
             }
-            Emit(packet, superpackets);
+            output.Add(i, length);
         }
-        return Finish(superpackets);
+        return Finish(packets, output);
     }
 
-    private void Open(ref OpenMerge merge, ReadOnlySpan<byte> packet, in TcpSegment segment, PacketBatch superpackets)
+    private static void Open(ref OpenMerge merge, int slot, int length, in TcpSegment segment, GatheredPackets output)
     {
-        merge.Slot = Emit(packet, superpackets);
+        merge.Packet = output.Add(slot, length);
         merge.NextSequence = segment.Sequence + (uint)segment.PayloadLength;
         merge.Acknowledgment = segment.Acknowledgment;
         merge.SegmentSize = segment.PayloadLength;
@@ -156,24 +202,15 @@ public sealed class GroCoalescer
         merge.HeadVerified = false;
     }
 
-    /// <summary>Copies a packet into the next output slot unchanged and returns the slot.</summary>
-    private int Emit(ReadOnlySpan<byte> packet, PacketBatch superpackets)
+    private static bool TryAppend(ref OpenMerge merge, PacketBatch packets, int slot, in TcpSegment segment, GatheredPackets output, int mergeLimit)
     {
-        int slot = superpackets.Count++;
-        packet.CopyTo(superpackets.Slot(slot));
-        superpackets.Length(slot) = packet.Length;
-        superpackets.Offload(slot) = OffloadInfo.None;
-        _segmentCounts[slot] = 1;
-        return slot;
-    }
-
-    private bool TryAppend(ref OpenMerge merge, ReadOnlySpan<byte> packet, in TcpSegment segment, PacketBatch superpackets, int mergeLimit)
-    {
-        int slot = merge.Slot;
-        int mergedLength = superpackets.Length(slot);
-        ReadOnlySpan<byte> head = superpackets.Slot(slot)[..mergedLength];
+        int target = merge.Packet;
+        int mergedLength = output.Length(target);
+        Span<byte> head = packets.Slot(output.HeadSlot(target))[..output.HeadLength(target)];
+        ReadOnlySpan<byte> packet = packets.Packet(slot);
         int headerLength = segment.HeaderLength;
         if (merge.Sealed ||
+            output.Pieces(target) >= MaxTcpSegments ||
             segment.Sequence != merge.NextSequence ||
             segment.Acknowledgment != merge.Acknowledgment ||
             segment.PayloadLength > merge.SegmentSize ||
@@ -195,24 +232,20 @@ public sealed class GroCoalescer
             }
             merge.HeadVerified = true;
         }
-        // Copied past the merge's end before its checksum is known: a corrupt segment leaves the length unchanged, so
-        // the bytes it left there are never written anywhere.
-        ushort payloadSum = InternetChecksum.SumAndCopy(packet[headerLength..], superpackets.Slot(slot)[mergedLength..]);
-        if (PseudoHeader.TransportSum(packet, IpHeaderLength, segment.TcpHeaderLength, payloadSum, Ipv4Header.ProtocolTcp) != 0xFFFF)
+        if (!PseudoHeader.TransportChecksumIsValid(packet, Ipv4Header.ProtocolTcp))
         {
             return false;
         }
-        superpackets.Length(slot) = mergedLength + segment.PayloadLength;
-        _segmentCounts[slot]++;
+        output.AddTail(target, slot, headerLength, segment.PayloadLength);
         merge.NextSequence += (uint)segment.PayloadLength;
         if (segment.Push)
         {
-            superpackets.Slot(slot)[IpHeaderLength + TcpLayout.FlagsOffset] |= TcpLayout.Psh;
+            head[IpHeaderLength + TcpLayout.FlagsOffset] |= TcpLayout.Psh;
         }
         merge.Sealed = segment.Push || segment.PayloadLength < merge.SegmentSize;
-        if (_segmentCounts[slot] == 2)
+        if (output.Pieces(target) == 2)
         {
-            superpackets.Offload(slot) = new OffloadInfo
+            output.Offload(target) = new OffloadInfo
             {
                 Flags = OffloadFlags.NeedsChecksum,
                 GsoType = GsoType.TcpV4,
@@ -225,19 +258,21 @@ public sealed class GroCoalescer
         return true;
     }
 
-    private bool TryAppendUdp(ref OpenMerge merge, ReadOnlySpan<byte> packet, in UdpDatagram datagram, PacketBatch superpackets, int mergeLimit)
+    private static bool TryAppendUdp(ref OpenMerge merge, PacketBatch packets, int slot, in UdpDatagram datagram, GatheredPackets output, int mergeLimit)
     {
-        int slot = merge.Slot;
-        int mergedLength = superpackets.Length(slot);
-        ReadOnlySpan<byte> head = superpackets.Slot(slot)[..mergedLength];
+        int target = merge.Packet;
+        int mergedLength = output.Length(target);
+        ReadOnlySpan<byte> head = packets.Slot(output.HeadSlot(target))[..output.HeadLength(target)];
+        ReadOnlySpan<byte> packet = packets.Packet(slot);
+        int pieces = output.Pieces(target);
         if (merge.Sealed ||
-            _segmentCounts[slot] >= MaxUdpSegments ||
+            pieces >= MaxUdpSegments ||
             datagram.PayloadLength > merge.SegmentSize ||
             mergedLength + datagram.PayloadLength > mergeLimit ||
             !SameIpv4Treatment(head, packet) ||
             ((packet[Ipv4Header.FlagsAndFragmentOffset] & 0x40) == 0 &&
                 BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]) !=
-                (ushort)(BinaryPrimitives.ReadUInt16BigEndian(head[Ipv4Header.IdentificationOffset..]) + _segmentCounts[slot])) ||
+                (ushort)(BinaryPrimitives.ReadUInt16BigEndian(head[Ipv4Header.IdentificationOffset..]) + pieces)) ||
             !UdpDatagram.ChecksumIsValid(packet))
         {
             return false;
@@ -252,13 +287,11 @@ public sealed class GroCoalescer
             merge.HeadVerified = true;
         }
 
-        packet[UdpDatagram.HeaderLength..].CopyTo(superpackets.Slot(slot)[mergedLength..]);
-        superpackets.Length(slot) = mergedLength + datagram.PayloadLength;
-        _segmentCounts[slot]++;
+        output.AddTail(target, slot, UdpDatagram.HeaderLength, datagram.PayloadLength);
         merge.Sealed = datagram.PayloadLength < merge.SegmentSize;
-        if (_segmentCounts[slot] == 2)
+        if (pieces + 1 == 2)
         {
-            superpackets.Offload(slot) = new OffloadInfo
+            output.Offload(target) = new OffloadInfo
             {
                 Flags = OffloadFlags.NeedsChecksum,
                 GsoType = GsoType.UdpL4,
@@ -280,35 +313,40 @@ public sealed class GroCoalescer
         head[1] == packet[1] &&
         ((head[Ipv4Header.FlagsAndFragmentOffset] ^ packet[Ipv4Header.FlagsAndFragmentOffset]) & 0x40) == 0;
 
-    /// <summary>Fixes the headers of every merge of two or more segments, once, now that their lengths are final.</summary>
-    private CoalescingResult Finish(PacketBatch superpackets)
+    /// <summary>
+    /// Fixes the headers of every merge of two or more packets, once, now that their lengths are final: in the first
+    /// packet's slot, which the merge's writes start with.
+    /// </summary>
+    private static CoalescingResult Finish(PacketBatch packets, GatheredPackets output)
     {
         int merges = 0;
         int merged = 0;
-        for (int slot = 0; slot < superpackets.Count; slot++)
+        for (int target = 0; target < output.Count; target++)
         {
-            if (_segmentCounts[slot] < 2)
+            int pieces = output.Pieces(target);
+            if (pieces < 2)
             {
                 continue;
             }
             merges++;
-            merged += _segmentCounts[slot];
-            Span<byte> packet = superpackets.Packet(slot);
-            BinaryPrimitives.WriteUInt16BigEndian(packet[Ipv4Header.TotalLengthOffset..], (ushort)packet.Length);
-            packet[Ipv4Header.ChecksumOffset] = 0;
-            packet[Ipv4Header.ChecksumOffset + 1] = 0;
+            merged += pieces;
+            int length = output.Length(target);
+            Span<byte> head = packets.Slot(output.HeadSlot(target))[..output.HeadLength(target)];
+            BinaryPrimitives.WriteUInt16BigEndian(head[Ipv4Header.TotalLengthOffset..], (ushort)length);
+            head[Ipv4Header.ChecksumOffset] = 0;
+            head[Ipv4Header.ChecksumOffset + 1] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(
-                packet[Ipv4Header.ChecksumOffset..], InternetChecksum.Compute(packet[..IpHeaderLength]));
-            int transportLength = packet.Length - IpHeaderLength;
-            byte protocol = packet[Ipv4Header.ProtocolOffset];
+                head[Ipv4Header.ChecksumOffset..], InternetChecksum.Compute(head[..IpHeaderLength]));
+            int transportLength = length - IpHeaderLength;
+            byte protocol = head[Ipv4Header.ProtocolOffset];
             if (protocol == Ipv4Header.ProtocolUdp)
             {
-                BinaryPrimitives.WriteUInt16BigEndian(packet[(IpHeaderLength + UdpLayout.LengthOffset)..], (ushort)transportLength);
+                BinaryPrimitives.WriteUInt16BigEndian(head[(IpHeaderLength + UdpLayout.LengthOffset)..], (ushort)transportLength);
             }
             // CHECKSUM_PARTIAL: the kernel adds the sum from the transport header on and complements it.
-            OffloadInfo offload = superpackets.Offload(slot);
+            OffloadInfo offload = output.Offload(target);
             BinaryPrimitives.WriteUInt16BigEndian(
-                packet[(offload.ChecksumStart + offload.ChecksumOffset)..], PseudoHeader.Sum(packet, protocol, transportLength));
+                head[(offload.ChecksumStart + offload.ChecksumOffset)..], PseudoHeader.Sum(head, protocol, transportLength));
         }
         return new CoalescingResult(merges, merged);
     }

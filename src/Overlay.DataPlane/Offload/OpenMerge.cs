@@ -3,8 +3,8 @@ namespace Overlay.DataPlane.Offload;
 /// <summary>The merge a flow is currently growing in one output slot, and what the next segment must match.</summary>
 internal struct OpenMerge
 {
-    /// <summary>The output slot holding the merge: its first segment's headers followed by every payload so far.</summary>
-    public int Slot;
+    /// <summary>The output packet holding the merge (its first segment and every payload so far), or -1 for none.</summary>
+    public int Packet;
 
     public uint NextSequence;
 

@@ -8,7 +8,7 @@ namespace Overlay.DataPlane.Offload;
 /// <summary>
 /// TUN → UDP for one TUN queue opened with offloads. Per batch: <see cref="ITunQueue.Read"/> of superpackets, then,
 /// until every one of them is handled: <see cref="SuperpacketSegmenter.Segment"/> into MTU-sized packets →
-/// <see cref="OutboundProcessor.Process"/> → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunQueue.Write"/> of any
+/// <see cref="OutboundProcessor.Process"/> → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunQueue.Write(PacketBatch)"/> of any
 /// ICMP replies; finally one flush of the thread's tally into the shared <see cref="ForwardingCounters"/>.
 /// </summary>
 /// <remarks>

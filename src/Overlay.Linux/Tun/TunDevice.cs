@@ -140,8 +140,11 @@ public sealed class TunDevice : ITunQueue
     /// <summary>Reads from the first queue; see <see cref="TunQueue.Read"/>.</summary>
     public bool Read(PacketBatch batch) => _queues[0].Read(batch);
 
-    /// <summary>Writes through the first queue; see <see cref="TunQueue.Write"/>.</summary>
+    /// <summary>Writes through the first queue; see <see cref="TunQueue.Write(PacketBatch)"/>.</summary>
     public int Write(PacketBatch batch) => _queues[0].Write(batch);
+
+    /// <summary>Gathered writes through the first queue; see <see cref="TunQueue.Write(PacketBatch, GatheredPackets)"/>.</summary>
+    public int Write(PacketBatch source, GatheredPackets packets) => _queues[0].Write(source, packets);
 
     /// <summary>Closes every queue's fd, which removes the (non-persistent) device.</summary>
     public void Dispose()

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Overlay.DataPlane.Abstractions;
 using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Offload;
 using Overlay.Linux.Interop;
 using Tmds.Linux;
 
@@ -15,7 +16,7 @@ namespace Overlay.Linux.Tun;
 /// the slot holds the bare packet in both modes and nothing is copied.
 /// </summary>
 /// <remarks>
-/// Threading follows <see cref="ITunQueue"/>: one reader thread; <see cref="Write"/> from the reader and one other
+/// Threading follows <see cref="ITunQueue"/>: one reader thread; either <c>Write</c> from the reader and one other
 /// thread (read and write have separate native scratch). Counters are this queue's only, updated once per batch,
 /// readable from any thread. Dispose only after the threads using the queue have returned.
 /// </remarks>
@@ -26,6 +27,11 @@ public sealed unsafe class TunQueue : ITunQueue
 
     private const int WriteRetryWaitMilliseconds = 10;
 
+    // A gathered write: the vnet header, the head, and one vector per further packet of the largest merge.
+    private const int GatherVectors = 1 + (GroCoalescer.MaxTcpSegments > GroCoalescer.MaxUdpSegments
+        ? GroCoalescer.MaxTcpSegments
+        : GroCoalescer.MaxUdpSegments);
+
     // A non-EAGAIN read error that poll keeps reporting as readable would otherwise spin forever.
     private const int MaxConsecutiveReadErrors = 1000;
 
@@ -33,10 +39,12 @@ public sealed unsafe class TunQueue : ITunQueue
     private readonly int _fd;
     private readonly bool _vnetHeader;
 
-    // Native scratch for the vectored calls, allocated once: [iovec x2 read][iovec x2 write][hdr read][hdr write].
+    // Native scratch for the vectored calls, allocated once:
+    // [iovec x2 read][iovec x2 write][iovec x GatherVectors gathered write][hdr read][hdr write].
     private byte* _scratch;
     private readonly iovec* _readVectors;
     private readonly iovec* _writeVectors;
+    private readonly iovec* _gatherVectors;
     private readonly virtio_net_hdr* _readHeader;
     private readonly virtio_net_hdr* _writeHeader;
 
@@ -62,15 +70,19 @@ public sealed unsafe class TunQueue : ITunQueue
         _vnetHeader = vnetHeader;
         _shutdown = shutdown;
         int vectorsBytes = 2 * sizeof(iovec);
-        _scratch = (byte*)NativeMemory.AllocZeroed((nuint)((2 * vectorsBytes) + (2 * sizeof(virtio_net_hdr))));
+        int gatherBytes = GatherVectors * sizeof(iovec);
+        _scratch = (byte*)NativeMemory.AllocZeroed((nuint)((2 * vectorsBytes) + gatherBytes + (2 * sizeof(virtio_net_hdr))));
         _readVectors = (iovec*)_scratch;
         _writeVectors = (iovec*)(_scratch + vectorsBytes);
-        _readHeader = (virtio_net_hdr*)(_scratch + (2 * vectorsBytes));
+        _gatherVectors = (iovec*)(_scratch + (2 * vectorsBytes));
+        _readHeader = (virtio_net_hdr*)(_scratch + (2 * vectorsBytes) + gatherBytes);
         _writeHeader = _readHeader + 1;
         _readVectors[0].iov_base = _readHeader;
         _readVectors[0].iov_len = sizeof(virtio_net_hdr);
         _writeVectors[0].iov_base = _writeHeader;
         _writeVectors[0].iov_len = sizeof(virtio_net_hdr);
+        _gatherVectors[0].iov_base = _writeHeader;
+        _gatherVectors[0].iov_len = sizeof(virtio_net_hdr);
     }
 
     /// <summary>Position of this queue in <see cref="TunDevice.Queues"/>.</summary>
@@ -244,6 +256,65 @@ public sealed unsafe class TunQueue : ITunQueue
         return written;
     }
 
+    /// <summary>
+    /// Writes each packet of <paramref name="packets"/> with one writev straight from <paramref name="source"/>'s
+    /// slab: [vnet header][head][each tail's payload], so a merge of many packets costs one call and no copy. Without
+    /// offloads the header is left out, and a packet of more than one piece is refused (a plain TUN takes no
+    /// superpackets). Refusals, retries and counters as for <see cref="Write(PacketBatch)"/>.
+    /// </summary>
+    public int Write(PacketBatch source, GatheredPackets packets)
+    {
+        int count = packets.Count;
+        int slotSize = source.SlotSize;
+        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(source.Slab));
+        int written = 0;
+        int failures = 0;
+        long bytes = 0;
+        int lastErrno = 0;
+
+        for (int p = 0; p < count; p++)
+        {
+            int vectors = GatherPacket(source, packets, p, slab, slotSize);
+            if (vectors < 0)
+            {
+                failures++;
+                lastErrno = LibC.EINVAL;
+                continue;
+            }
+            int length = packets.Length(p);
+            long expected = length + (_vnetHeader ? sizeof(virtio_net_hdr) : 0);
+            iovec* first = _vnetHeader ? _gatherVectors : _gatherVectors + 1;
+            long result = Syscall.WriteV(_fd, first, vectors);
+            if (result == -LibC.EAGAIN &&
+                ReadinessWait.Wait(_fd, LibC.POLLOUT, -1, WriteRetryWaitMilliseconds, out _) == Readiness.Ready)
+            {
+                result = Syscall.WriteV(_fd, first, vectors);
+            }
+            if (result == expected)
+            {
+                written++;
+                bytes += length;
+            }
+            else
+            {
+                failures++;
+                lastErrno = result < 0 ? (int)-result : LibC.EIO;
+            }
+        }
+
+        if (written > 0)
+        {
+            Interlocked.Add(ref _packetsWritten, written);
+            Interlocked.Add(ref _bytesWritten, bytes);
+        }
+        if (failures > 0)
+        {
+            Interlocked.Add(ref _writeFailures, failures);
+            Volatile.Write(ref _lastWriteErrno, lastErrno);
+        }
+        return written;
+    }
+
     /// <summary>Closes the fd (the last queue closed removes the non-persistent device) and frees the scratch.</summary>
     public void Dispose()
     {
@@ -325,6 +396,50 @@ public sealed unsafe class TunQueue : ITunQueue
         }
         _readVectors[1].iov_base = slot;
         return Syscall.ReadV(_fd, _readVectors, 2);
+    }
+
+    /// <summary>
+    /// Fills the gather vectors from index 1 with packet <paramref name="p"/>'s pieces, and the vnet header when
+    /// offloads are on; returns how many vectors the write takes, or -1 for a packet that cannot be written (a piece
+    /// outside its slot, more pieces than vectors, or a superpacket on a plain TUN).
+    /// </summary>
+    private int GatherPacket(PacketBatch source, GatheredPackets packets, int p, byte* slab, int slotSize)
+    {
+        int pieces = packets.Pieces(p);
+        int headLength = packets.HeadLength(p);
+        int head = packets.HeadSlot(p);
+        if (pieces >= GatherVectors || (!_vnetHeader && pieces > 1) ||
+            (uint)head >= (uint)source.Capacity || (uint)headLength > (uint)slotSize || packets.Length(p) <= 0)
+        {
+            return -1;
+        }
+        _gatherVectors[1].iov_base = slab + ((long)head * slotSize);
+        _gatherVectors[1].iov_len = headLength;
+        int offset = packets.TailOffset(p);
+        int v = 2;
+        long total = headLength;
+        for (int tail = packets.FirstTail(p); tail >= 0; tail = packets.NextTail(tail))
+        {
+            int length = source.Length(tail) - offset;
+            if ((uint)tail >= (uint)source.Capacity || length < 0 || offset + length > slotSize || v >= GatherVectors)
+            {
+                return -1;
+            }
+            _gatherVectors[v].iov_base = slab + ((long)tail * slotSize) + offset;
+            _gatherVectors[v].iov_len = length;
+            total += length;
+            v++;
+        }
+        if (total != packets.Length(p))
+        {
+            return -1;
+        }
+        if (_vnetHeader)
+        {
+            VnetHeader.Write(in packets.Offload(p), _writeHeader);
+            return v;
+        }
+        return v - 1;
     }
 
     private long WriteOne(byte* packet, int length) =>

@@ -1,5 +1,6 @@
 using Overlay.DataPlane.Abstractions;
 using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Offload;
 
 namespace Overlay.DataPlane.Tests.Fakes;
 
@@ -12,6 +13,9 @@ internal sealed class InMemoryTun : ITunQueue
 {
     private readonly PacketQueue _toForwarder;
     private readonly PacketQueue _fromForwarder;
+
+    // Where a gathered write's pieces are put together, allocated once.
+    private readonly byte[] _gatherScratch = new byte[OffloadLimits.MaximumPacketLength];
     private Exception? _failNextRead;
 
     /// <param name="queueCapacity">Packets each direction holds.</param>
@@ -55,6 +59,21 @@ internal sealed class InMemoryTun : ITunQueue
         for (int i = 0; i < batch.Count; i++)
         {
             if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i)))
+            {
+                written++;
+            }
+        }
+        return written;
+    }
+
+    /// <summary>Keeps each gathered packet whole, as the kernel takes one writev.</summary>
+    public int Write(PacketBatch source, GatheredPackets packets)
+    {
+        int written = 0;
+        for (int p = 0; p < packets.Count; p++)
+        {
+            int length = packets.CopyTo(source, p, _gatherScratch);
+            if (_fromForwarder.TryEnqueue(_gatherScratch.AsSpan(0, length)))
             {
                 written++;
             }

@@ -91,6 +91,56 @@ public sealed class TcpCoalescingTests
     }
 
     [Fact]
+    public void GatheringNamesTheReceivedSlotsInsteadOfCopyingThem()
+    {
+        var a = new TcpFlow { SourcePort = 1111 };
+        var b = new TcpFlow { SourcePort = 2222, FirstSequence = 1_000_000 };
+        byte[] lone = new PacketBuilder { Payload = new byte[100] }.Udp();
+        byte[][] received = [a.Segment(0, 3), b.Segment(0, 2), lone, a.Segment(1, 3), b.Segment(1, 2), a.Segment(2, 3)];
+        PacketBatch input = Batches.Of(Batches.Mtu, received);
+        var gathered = new GatheredPackets(input.Capacity);
+
+        CoalescingResult result = new GroCoalescer(input.Capacity).Coalesce(input, gathered);
+
+        Assert.Equal(new CoalescingResult(2, 5), result);
+        Assert.Equal(3, gathered.Count);
+        // Flow a starts in slot 0 and goes on in slots 3 and 5, flow b in slots 1 and 4; the UDP datagram stays whole.
+        Assert.Equal([0, 1, 2], Enumerable.Range(0, 3).Select(gathered.HeadSlot));
+        Assert.Equal([3, 5], TailSlots(gathered, 0));
+        Assert.Equal([4], TailSlots(gathered, 1));
+        Assert.Empty(TailSlots(gathered, 2));
+        Assert.Equal([3, 2, 1], Enumerable.Range(0, 3).Select(gathered.Pieces));
+        Assert.Equal(HeaderLength, gathered.TailOffset(0));
+        Assert.Equal(received[0].Length, gathered.HeadLength(0));
+        Assert.Equal(HeaderLength + 3 * 1420, gathered.Length(0));
+        Assert.Equal(OffloadInfo.None, gathered.Offload(2));
+        // Only the heads' headers were rewritten in place; the tails are untouched.
+        foreach (int slot in (int[])[2, 3, 4, 5])
+        {
+            Assert.Equal(received[slot], input.Packet(slot).ToArray());
+        }
+        Assert.Equal(a.Segments(3), Batches.Segment(Gathered(input, gathered, 0), gathered.Offload(0)));
+        Assert.Equal(b.Segments(2), Batches.Segment(Gathered(input, gathered, 1), gathered.Offload(1)));
+        Assert.Equal(lone, Gathered(input, gathered, 2));
+    }
+
+    private static List<int> TailSlots(GatheredPackets gathered, int packet)
+    {
+        var slots = new List<int>();
+        for (int tail = gathered.FirstTail(packet); tail >= 0; tail = gathered.NextTail(tail))
+        {
+            slots.Add(tail);
+        }
+        return slots;
+    }
+
+    private static byte[] Gathered(PacketBatch source, GatheredPackets gathered, int packet)
+    {
+        byte[] bytes = new byte[OffloadLimits.MaximumPacketLength];
+        return bytes[..gathered.CopyTo(source, packet, bytes)];
+    }
+
+    [Fact]
     public void SameFlowWithADifferentDestinationPortIsAnotherFlow()
     {
         var a = new TcpFlow();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Overlay.DataPlane.Buffers;
+using Overlay.DataPlane.Offload;
 using Overlay.DataPlane.Routing;
 using Overlay.Linux.Tests.Support;
 using Overlay.Linux.Tun;
@@ -122,29 +123,11 @@ public sealed class TunOffloadTests
         {
             using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(20), s_offload);
             TunDevice tun = overlay.Device;
-            var batch = new PacketBatch(8, BigSlot);
-            const ushort ServerPort = 7000;
-            const ushort ClientPort = 40000;
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Parse(Ipv4.Format(OverlayAddresses.LeaseAddress)), ServerPort));
-            listener.Listen();
-            Task<Socket> accept = listener.AcceptAsync();
-
-            const uint ClientSequence = 5000;
-            byte[] synIn = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence, 0, TcpSegments.Syn, [], Mss);
-            Assert.Equal(1, tun.Write(TunReads.Single(synIn, OffloadInfo.None, BigSlot)));
-            var synAck = TunReads.Find(tun, batch, p => TcpSegments.IsIpv4Tcp(p) && TcpSegments.DestinationPort(p) == ClientPort);
-            Assert.NotNull(synAck);
-            uint serverNext = TcpSegments.Sequence(synAck.Value.Packet) + 1;
-            byte[] ack = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence + 1, serverNext, TcpSegments.Ack, []);
-            Assert.Equal(1, tun.Write(TunReads.Single(ack, OffloadInfo.None, BigSlot)));
-            Assert.True(accept.Wait(TimeSpan.FromSeconds(10)), "the listener never accepted");
-            using Socket server = accept.Result;
+            using InboundConnection connection = InboundConnection.Open(tun);
 
             // Eight 1000-byte segments as one packet: the kernel checks and splits it as if GRO had built it.
             byte[] data = Payloads.Create(8000, 4);
-            byte[] superpacket = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence + 1, serverNext,
-                TcpSegments.Ack | TcpSegments.Psh, data, partialChecksum: true);
+            byte[] superpacket = connection.Segment(0, data, TcpSegments.Ack | TcpSegments.Psh, partialChecksum: true);
             var offload = new OffloadInfo
             {
                 Flags = OffloadFlags.NeedsChecksum,
@@ -156,18 +139,108 @@ public sealed class TunOffloadTests
             };
             Assert.Equal(1, tun.Write(TunReads.Single(superpacket, offload, BigSlot)));
             Assert.Equal(0, tun.WriteFailures);
+            Assert.Equal(data, connection.ReceiveAtServer(data.Length));
+        });
+    }
 
-            server.ReceiveTimeout = 10_000;
-            byte[] received = new byte[data.Length];
+    [PrivilegedFact]
+    public void Segments_merged_where_they_were_received_are_written_in_one_gathered_write_and_reach_the_socket_as_a_stream()
+    {
+        using TestNamespace ns = TestNamespace.Create("tso");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(20), s_offload);
+            TunDevice tun = overlay.Device;
+            using InboundConnection connection = InboundConnection.Open(tun);
+
+            // Eight ordinary segments, each in its own slot as a receive leaves them; the last carries PSH.
+            const int Segments = 8;
+            const int SegmentBytes = 1000;
+            byte[] data = Payloads.Create(Segments * SegmentBytes, 6);
+            var received = new PacketBatch(Segments, OverlayAddresses.Mtu);
+            for (int i = 0; i < Segments; i++)
+            {
+                byte flags = i == Segments - 1 ? (byte)(TcpSegments.Ack | TcpSegments.Psh) : TcpSegments.Ack;
+                byte[] segment = connection.Segment(i * SegmentBytes, data.AsSpan(i * SegmentBytes, SegmentBytes), flags);
+                segment.CopyTo(received.Slot(i));
+                received.Length(i) = segment.Length;
+            }
+            received.Count = Segments;
+            var gathered = new GatheredPackets(Segments);
+            new GroCoalescer(Segments).Coalesce(received, gathered);
+            Assert.Equal(1, gathered.Count);
+            Assert.Equal(Segments, gathered.Pieces(0));
+
+            Assert.Equal(1, tun.Write(received, gathered));
+            Assert.Equal(0, tun.WriteFailures);
+            Assert.Equal(data, connection.ReceiveAtServer(data.Length));
+        });
+    }
+
+    /// <summary>
+    /// A TCP connection from the remote pod to a listener on the lease address, opened by writing the client's
+    /// segments into the TUN and reading the server's back; <see cref="Segment"/> builds the client's next data.
+    /// </summary>
+    private sealed class InboundConnection : IDisposable
+    {
+        private const ushort ServerPort = 7000;
+        private const ushort ClientPort = 40000;
+        private const uint ClientSequence = 5000;
+        private readonly Socket _listener;
+        private readonly Socket _server;
+        private readonly uint _serverNext;
+
+        private InboundConnection(Socket listener, Socket server, uint serverNext)
+        {
+            _listener = listener;
+            _server = server;
+            _serverNext = serverNext;
+        }
+
+        public static InboundConnection Open(TunDevice tun)
+        {
+            var batch = new PacketBatch(8, BigSlot);
+            var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Parse(Ipv4.Format(OverlayAddresses.LeaseAddress)), ServerPort));
+            listener.Listen();
+            Task<Socket> accept = listener.AcceptAsync();
+
+            byte[] synIn = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence, 0, TcpSegments.Syn, [], Mss);
+            Assert.Equal(1, tun.Write(TunReads.Single(synIn, OffloadInfo.None, BigSlot)));
+            var synAck = TunReads.Find(tun, batch, p => TcpSegments.IsIpv4Tcp(p) && TcpSegments.DestinationPort(p) == ClientPort);
+            Assert.NotNull(synAck);
+            uint serverNext = TcpSegments.Sequence(synAck.Value.Packet) + 1;
+            byte[] ack = TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence + 1, serverNext, TcpSegments.Ack, []);
+            Assert.Equal(1, tun.Write(TunReads.Single(ack, OffloadInfo.None, BigSlot)));
+            Assert.True(accept.Wait(TimeSpan.FromSeconds(10)), "the listener never accepted");
+            return new InboundConnection(listener, accept.Result, serverNext);
+        }
+
+        /// <summary>The client's segment carrying <paramref name="payload"/> from stream offset <paramref name="offset"/>.</summary>
+        public byte[] Segment(int offset, ReadOnlySpan<byte> payload, byte flags, bool partialChecksum = false) =>
+            TcpSegments.Build(s_remotePod, ClientPort, OverlayAddresses.LeaseAddress, ServerPort, ClientSequence + 1 + (uint)offset,
+                _serverNext, flags, payload, partialChecksum: partialChecksum);
+
+        /// <summary>Reads exactly <paramref name="length"/> bytes from the accepted connection.</summary>
+        public byte[] ReceiveAtServer(int length)
+        {
+            _server.ReceiveTimeout = 10_000;
+            byte[] received = new byte[length];
             int total = 0;
             while (total < received.Length)
             {
-                int got = server.Receive(received, total, received.Length - total, SocketFlags.None);
+                int got = _server.Receive(received, total, received.Length - total, SocketFlags.None);
                 Assert.True(got > 0, "the connection closed early");
                 total += got;
             }
-            Assert.Equal(data, received);
-        });
+            return received;
+        }
+
+        public void Dispose()
+        {
+            _server.Dispose();
+            _listener.Dispose();
+        }
     }
 
     [PrivilegedFact]
@@ -242,13 +315,18 @@ public sealed class TunOffloadTests
                 intoTun.Length(i) = packet.Length;
             }
             intoTun.Count = Packets;
+            var gathered = new GatheredPackets(Packets);
+            for (int i = 0; i < Packets; i++)
+            {
+                gathered.Add(i, intoTun.Length(i));
+            }
             var fromTun = new PacketBatch(Packets, BigSlot);
             var atSocket = new PacketBatch(Packets, 2048);
 
-            int warmUp = RoundTrips(tun, socket, toPod, fromTun, intoTun, atSocket, rounds: 100);
+            int warmUp = RoundTrips(tun, socket, toPod, fromTun, intoTun, gathered, atSocket, rounds: 100);
             int measured = 0;
             int windows = SteadyStateAllocation.AssertClean(
-                () => SteadyStateAllocation.BytesAllocatedBy(() => measured += RoundTrips(tun, socket, toPod, fromTun, intoTun, atSocket, rounds: 200)),
+                () => SteadyStateAllocation.BytesAllocatedBy(() => measured += RoundTrips(tun, socket, toPod, fromTun, intoTun, gathered, atSocket, rounds: 200)),
                 $"200 round trips of {Packets} packets");
 
             Assert.Equal(100, warmUp);
@@ -258,7 +336,8 @@ public sealed class TunOffloadTests
     }
 
     /// <summary>Rounds in which every packet went out through the TUN and every packet came in through it.</summary>
-    private static int RoundTrips(TunDevice tun, UdpBatchSocket socket, PacketBatch toPod, PacketBatch fromTun, PacketBatch intoTun, PacketBatch atSocket, int rounds)
+    private static int RoundTrips(TunDevice tun, UdpBatchSocket socket, PacketBatch toPod, PacketBatch fromTun, PacketBatch intoTun,
+        GatheredPackets gathered, PacketBatch atSocket, int rounds)
     {
         int complete = 0;
         for (int round = 0; round < rounds; round++)
@@ -275,7 +354,8 @@ public sealed class TunOffloadTests
                     }
                 }
             }
-            int written = tun.Write(intoTun);
+            // Odd rounds write the same packets as a gather list of one piece each.
+            int written = round % 2 == 0 ? tun.Write(intoTun) : tun.Write(intoTun, gathered);
             int received = 0;
             while (received < written && socket.Receive(atSocket))
             {

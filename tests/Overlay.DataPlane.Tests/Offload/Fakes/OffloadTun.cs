@@ -16,6 +16,9 @@ internal sealed class OffloadTun : ITunQueue
     private readonly PacketQueue _toForwarder;
     private readonly PacketQueue _fromForwarder;
 
+    // Where a gathered write's pieces are put together, allocated once.
+    private readonly byte[] _gatherScratch = new byte[OffloadLimits.MaximumPacketLength];
+
     public OffloadTun(int readCapacity = 16, int writeCapacity = 64, int slotSize = OffloadLimits.MaximumPacketLength)
     {
         _toForwarder = new PacketQueue(readCapacity, slotSize);
@@ -42,6 +45,21 @@ internal sealed class OffloadTun : ITunQueue
         for (int i = 0; i < batch.Count; i++)
         {
             if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i), offload: batch.Offload(i)))
+            {
+                written++;
+            }
+        }
+        return written;
+    }
+
+    /// <summary>Keeps each gathered packet whole, as the kernel takes one writev.</summary>
+    public int Write(PacketBatch source, GatheredPackets packets)
+    {
+        int written = 0;
+        for (int p = 0; p < packets.Count; p++)
+        {
+            int length = packets.CopyTo(source, p, _gatherScratch);
+            if (_fromForwarder.TryEnqueue(_gatherScratch.AsSpan(0, length), offload: packets.Offload(p)))
             {
                 written++;
             }
