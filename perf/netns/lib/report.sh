@@ -91,7 +91,7 @@ report_table() {
       }
       if (maxsteal >= 5) {
         print ""
-        printf "Warning: the hypervisor took up to %.0f%% of the CPU time (steal) during these runs. Absolute numbers are low, and the ratios move too: paths that hand packets between threads lose more than those that stay in one system call.\n", maxsteal
+        printf "Warning: the hypervisor took up to %.0f%% of the CPU time (steal) during these runs. Absolute numbers are low, and the ratios move too, since steal does not slow every path alike: compare runs with similar steal.\n", maxsteal
       }
     }'
 }
