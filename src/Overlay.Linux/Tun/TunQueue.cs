@@ -226,8 +226,7 @@ public sealed unsafe class TunQueue : ITunQueue
                 expected += sizeof(virtio_net_hdr);
             }
             long result = WriteOne(packet, length);
-            if (result == -LibC.EAGAIN &&
-                ReadinessWait.Wait(_fd, LibC.POLLOUT, -1, WriteRetryWaitMilliseconds, out _) == Readiness.Ready)
+            if (result == -LibC.EAGAIN && WaitWritable())
             {
                 result = WriteOne(packet, length);
             }
@@ -243,16 +242,7 @@ public sealed unsafe class TunQueue : ITunQueue
             }
         }
 
-        if (written > 0)
-        {
-            Interlocked.Add(ref _packetsWritten, written);
-            Interlocked.Add(ref _bytesWritten, bytes);
-        }
-        if (failures > 0)
-        {
-            Interlocked.Add(ref _writeFailures, failures);
-            Volatile.Write(ref _lastWriteErrno, lastErrno);
-        }
+        PublishWrites(written, bytes, failures, lastErrno);
         return written;
     }
 
@@ -285,8 +275,7 @@ public sealed unsafe class TunQueue : ITunQueue
             long expected = length + (_vnetHeader ? sizeof(virtio_net_hdr) : 0);
             iovec* first = _vnetHeader ? _gatherVectors : _gatherVectors + 1;
             long result = Syscall.WriteV(_fd, first, vectors);
-            if (result == -LibC.EAGAIN &&
-                ReadinessWait.Wait(_fd, LibC.POLLOUT, -1, WriteRetryWaitMilliseconds, out _) == Readiness.Ready)
+            if (result == -LibC.EAGAIN && WaitWritable())
             {
                 result = Syscall.WriteV(_fd, first, vectors);
             }
@@ -302,16 +291,7 @@ public sealed unsafe class TunQueue : ITunQueue
             }
         }
 
-        if (written > 0)
-        {
-            Interlocked.Add(ref _packetsWritten, written);
-            Interlocked.Add(ref _bytesWritten, bytes);
-        }
-        if (failures > 0)
-        {
-            Interlocked.Add(ref _writeFailures, failures);
-            Volatile.Write(ref _lastWriteErrno, lastErrno);
-        }
+        PublishWrites(written, bytes, failures, lastErrno);
         return written;
     }
 
@@ -440,6 +420,24 @@ public sealed unsafe class TunQueue : ITunQueue
             return v;
         }
         return v - 1;
+    }
+
+    /// <summary>After EAGAIN: waits up to 10 ms for room in the queue; true when one retry is worth making.</summary>
+    private bool WaitWritable() =>
+        ReadinessWait.Wait(_fd, LibC.POLLOUT, -1, WriteRetryWaitMilliseconds, out _) == Readiness.Ready;
+
+    private void PublishWrites(int written, long bytes, int failures, int lastErrno)
+    {
+        if (written > 0)
+        {
+            Interlocked.Add(ref _packetsWritten, written);
+            Interlocked.Add(ref _bytesWritten, bytes);
+        }
+        if (failures > 0)
+        {
+            Interlocked.Add(ref _writeFailures, failures);
+            Volatile.Write(ref _lastWriteErrno, lastErrno);
+        }
     }
 
     private long WriteOne(byte* packet, int length) =>
