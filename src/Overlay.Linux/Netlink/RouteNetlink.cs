@@ -114,6 +114,26 @@ public sealed class RouteNetlink : IDisposable
     }
 
     /// <summary>
+    /// Removes IPv4 <paramref name="address"/>/<paramref name="prefixLength"/> (host byte order) from interface
+    /// <paramref name="index"/>, as <c>ip addr del</c> does. Returns false when it was not there.
+    /// </summary>
+    public bool DeleteAddress(int index, uint address, int prefixLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(prefixLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(prefixLength, 32);
+        var request = new NetlinkRequest(Libc.RTM_DELADDR, Libc.NLM_F_ACK);
+        request.AddHeader(new ifaddrmsg
+        {
+            ifa_family = (byte)(int)LibC.AF_INET,
+            ifa_prefixlen = (byte)prefixLength,
+            ifa_index = (uint)index,
+        });
+        request.AddIpv4(Libc.IFA_LOCAL, address);
+        // The kernel answers EADDRNOTAVAIL when no such address is on the interface.
+        return Change(request, $"netlink RTM_DELADDR {Ipv4.Format(address)}/{prefixLength} on ifindex {index}", LibC.EADDRNOTAVAIL);
+    }
+
+    /// <summary>
     /// Adds a main-table route to <paramref name="destination"/> out of interface <paramref name="index"/>: scope
     /// universe, no gateway, protocol boot (flannel's route for the whole overlay). Returns false when a route to
     /// that destination already existed (EEXIST is ignored, as flannel does).

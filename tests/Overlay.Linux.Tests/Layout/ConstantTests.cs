@@ -56,6 +56,7 @@ public sealed class ConstantTests
         { "RTM_GETLINK", Libc.RTM_GETLINK },
         { "RTM_SETLINK", Libc.RTM_SETLINK },
         { "RTM_NEWADDR", Libc.RTM_NEWADDR },
+        { "RTM_DELADDR", Libc.RTM_DELADDR },
         { "RTM_GETADDR", Libc.RTM_GETADDR },
         { "RTM_NEWROUTE", Libc.RTM_NEWROUTE },
         { "RTM_DELROUTE", Libc.RTM_DELROUTE },
