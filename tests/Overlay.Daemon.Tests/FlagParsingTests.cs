@@ -185,4 +185,47 @@ public class FlagParsingTests
         }
         Assert.Contains("FLANNELD_", usage);
     }
+
+    [Theory]
+    [InlineData("-kube-subnet-mgr", "Kubernetes subnet manager mode")]
+    [InlineData("-kubeconfig-file=/etc/kubernetes/kubelet.conf", "Kubernetes subnet manager mode")]
+    [InlineData("-kube-api-url=https://10.0.0.1:6443", "Kubernetes subnet manager mode")]
+    [InlineData("-net-config-path=/etc/kube-flannel/net-conf.json", "<etcd-prefix>/config")]
+    [InlineData("-public-ipv6=fd00::1", "IPv6 inside the overlay is not supported")]
+    [InlineData("-iface-can-reach=10.0.0.1", "-iface (name or IP) or -iface-regex")]
+    [InlineData("-networks=a,b", "multi-network mode")]
+    [InlineData("--remote=10.0.0.1:8080", "client/server mode")]
+    public void A_flanneld_flag_overlayd_lacks_names_its_mode_and_the_readme_section(string flag, string explanation)
+    {
+        UnsupportedFlagException e = Assert.Throws<UnsupportedFlagException>(() => Parse(flag));
+
+        string name = flag.TrimStart('-').Split('=')[0];
+        Assert.StartsWith($"-{name} is a flanneld flag that overlayd does not support", e.Message);
+        Assert.Contains(explanation, e.Message);
+        Assert.Contains("\"What is not supported\"", e.Message);
+    }
+
+    [Fact]
+    public void An_unsupported_flanneld_flag_set_in_the_environment_is_refused_too()
+    {
+        UnsupportedFlagException e = Assert.Throws<UnsupportedFlagException>(() =>
+            DaemonOptions.Parse([], name => name == "FLANNELD_KUBE_SUBNET_MGR" ? "true" : null));
+
+        Assert.StartsWith("FLANNELD_KUBE_SUBNET_MGR is set: -kube-subnet-mgr is a flanneld flag", e.Message);
+    }
+
+    [Fact]
+    public void Every_unsupported_flag_is_unknown_to_the_flag_set_and_an_empty_variable_is_ignored()
+    {
+        FlagSet flags = DaemonFlags.Create();
+        foreach (string name in UnsupportedFlags.Names)
+        {
+            Assert.DoesNotContain(flags.Definitions, d => d.Name == name);
+        }
+        Assert.Empty(DaemonOptions.Parse([], name => name == "FLANNELD_KUBE_SUBNET_MGR" ? "" : null).Interfaces);
+    }
+
+    [Fact]
+    public void A_flag_nobody_knows_is_still_the_generic_usage_error() =>
+        Assert.Contains("flag provided but not defined: -no-such-flag", Assert.Throws<UsageException>(() => Parse("-no-such-flag")).Message);
 }

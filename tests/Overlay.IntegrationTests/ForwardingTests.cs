@@ -167,7 +167,5 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
     }
 
     /// <summary>A bare HTTP/1.1 request from inside the host namespace, with bash's /dev/tcp (no curl needed).</summary>
-    private string HttpGet(int host, int port, string path) =>
-        Lab.Host(host).Exec("bash", "-c",
-            $"exec 3<>/dev/tcp/127.0.0.1/{port}; printf 'GET {path} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' >&3; timeout 5 cat <&3");
+    private string HttpGet(int host, int port, string path) => Lab.HttpGet(host, port, path);
 }

@@ -58,5 +58,5 @@ public sealed class OverlayctlTests
         Assert.Contains(packets, p => p.StartsWith("4\t", StringComparison.Ordinal));
     }
 
-    private static string Ctl => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
+    internal static string Ctl => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
 }

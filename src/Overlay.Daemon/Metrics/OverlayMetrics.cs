@@ -56,6 +56,7 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableGauge("etcd_connected", () => controlPlane.EtcdConnected ? 1 : 0, null, "1 while the etcd watch is connected");
         _meter.CreateObservableGauge("etcd_watch_revision", () => controlPlane.WatchRevision, null, "The etcd revision the peer watch has reached");
         _meter.CreateObservableGauge("lease_expiry_seconds", () => LeaseExpiry(controlPlane), "s", "Seconds until this host's subnet lease expires");
+        _meter.CreateObservableGauge("lease_info", () => LeaseInfo(controlPlane), null, "1, labelled with this host's current subnet lease (it changes when the lease moves)");
     }
 
     public void Dispose() => _meter.Dispose();
@@ -100,6 +101,14 @@ internal sealed class OverlayMetrics : IDisposable
             total += counter(socket);
         }
         return total;
+    }
+
+    private static IEnumerable<Measurement<int>> LeaseInfo(ControlPlaneService controlPlane)
+    {
+        if (controlPlane.CurrentLease is { } lease)
+        {
+            yield return new Measurement<int>(1, new KeyValuePair<string, object?>("subnet", lease.Subnet.ToString()));
+        }
     }
 
     private static double LeaseExpiry(ControlPlaneService controlPlane) =>

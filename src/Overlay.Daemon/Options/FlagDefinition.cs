@@ -9,5 +9,7 @@ namespace Overlay.Daemon.Options;
 internal sealed record FlagDefinition(string Name, string Usage, bool IsBoolean = false, bool Repeatable = false, string? DefaultText = null)
 {
     /// <summary>The environment variable that sets the flag when the command line does not: FLANNELD_ETCD_ENDPOINTS.</summary>
-    public string EnvironmentName => "FLANNELD_" + Name.ToUpperInvariant().Replace('-', '_').Replace('.', '_');
+    public string EnvironmentName => EnvironmentNameOf(Name);
+
+    public static string EnvironmentNameOf(string flag) => "FLANNELD_" + flag.ToUpperInvariant().Replace('-', '_').Replace('.', '_');
 }

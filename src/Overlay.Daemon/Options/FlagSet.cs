@@ -21,7 +21,10 @@ internal sealed class FlagSet
 
     public IReadOnlyList<FlagDefinition> Definitions => _ordered;
 
-    /// <summary>Parses <paramref name="args"/>; throws <see cref="UsageException"/> naming the bad flag.</summary>
+    /// <summary>
+    /// Parses <paramref name="args"/>; throws <see cref="UsageException"/> naming the bad flag, or
+    /// <see cref="UnsupportedFlagException"/> for a flanneld flag overlayd does not implement.
+    /// </summary>
     public ParsedFlags Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -51,7 +54,9 @@ internal sealed class FlagSet
             }
             if (!_definitions.TryGetValue(name, out FlagDefinition? definition))
             {
-                throw new UsageException($"flag provided but not defined: -{name}");
+                throw UnsupportedFlags.Explain(name) is { } why
+                    ? new UnsupportedFlagException(why)
+                    : new UsageException($"flag provided but not defined: -{name}");
             }
             string value;
             if (eq >= 0)
@@ -83,6 +88,16 @@ internal sealed class FlagSet
                 list.Clear();
             }
             list.Add(value);
+        }
+
+        // An environment file carried over from flanneld may set a mode overlayd lacks; silence would hide that.
+        foreach (string unsupported in UnsupportedFlags.Names)
+        {
+            string variable = FlagDefinition.EnvironmentNameOf(unsupported);
+            if (!string.IsNullOrEmpty(environment(variable)))
+            {
+                throw new UnsupportedFlagException($"{variable} is set: " + UnsupportedFlags.Explain(unsupported));
+            }
         }
 
         var fromEnvironment = new List<string>();
