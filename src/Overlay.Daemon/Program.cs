@@ -29,6 +29,11 @@ catch (HelpRequestedException)
     Console.Out.Write(DaemonFlags.Create().Usage("overlayd"));
     return 0;
 }
+catch (UnsupportedFlagException e)
+{
+    Console.Error.WriteLine($"overlayd: {e.Message}");
+    return 2;
+}
 catch (UsageException e)
 {
     Console.Error.WriteLine(e.Message);
@@ -73,6 +78,11 @@ catch (OperationCanceledException) when (stop.IsCancellationRequested)
 {
     // Stopped before forwarding began (for example while waiting for a valid config).
     return 0;
+}
+catch (StartRefusedException e)
+{
+    Overlay.Daemon.Log.DaemonLog.StartRefused(loggerFactory.CreateLogger("overlayd"), e.Message);
+    return 1;
 }
 catch (Exception e) when (e is OptionsException or InterfaceSelectionException)
 {

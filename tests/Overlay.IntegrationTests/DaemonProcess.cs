@@ -41,7 +41,10 @@ internal sealed class DaemonProcess : IDisposable
     /// <summary>The daemon as published: <c>dotnet overlayd.dll</c>, copied next to the tests by the project reference.</summary>
     public static string DaemonPath => Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
 
-    public static DaemonProcess Start(TestNamespace ns, string subnetFile, params string[] flags)
+    public static DaemonProcess Start(TestNamespace ns, string subnetFile, params string[] flags) => StartWrapped(ns, subnetFile, [], flags);
+
+    /// <summary>As <see cref="Start"/>, with <paramref name="wrapper"/> (a command and its arguments) run in the namespace in front of the daemon.</summary>
+    public static DaemonProcess StartWrapped(TestNamespace ns, string subnetFile, string[] wrapper, params string[] flags)
     {
         var info = new ProcessStartInfo("ip")
         {
@@ -49,7 +52,7 @@ internal sealed class DaemonProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])["netns", "exec", ns.Name, "dotnet", DaemonPath, .. flags, "-subnet-file=" + subnetFile])
+        foreach (string arg in (string[])["netns", "exec", ns.Name, .. wrapper, "dotnet", DaemonPath, .. flags, "-subnet-file=" + subnetFile])
         {
             info.ArgumentList.Add(arg);
         }

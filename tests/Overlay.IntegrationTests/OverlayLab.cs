@@ -15,7 +15,7 @@ internal sealed class OverlayLab : IDisposable
     public const string Network = "10.244.0.0/16";
 
     private readonly string _workDir;
-    private readonly List<DaemonProcess> _daemons = [];
+    private readonly List<(int Host, DaemonProcess Daemon)> _daemons = [];
 
     private OverlayLab(Underlay underlay, EtcdServer etcd, string workDir)
     {
@@ -51,17 +51,25 @@ internal sealed class OverlayLab : IDisposable
 
     public string SubnetFileFor(int host) => Path.Combine(_workDir, $"h{host + 1}.env");
 
-    /// <summary>Each daemon's admin socket: the hosts share one file system, so the default path would collide.</summary>
-    public string AdminSocketFor(int host) => Path.Combine(_workDir, $"h{host + 1}.sock");
+    /// <summary>
+    /// The admin socket of the first daemon started in a host: the hosts share one file system, so the default path
+    /// would collide. Later daemons in the same host get paths of their own (the admin socket is bound before the
+    /// config is read, so two waiting daemons would otherwise refuse each other).
+    /// </summary>
+    public string AdminSocketFor(int host) => AdminSocketFor(host, 0);
 
     /// <summary>Starts overlayd in host <paramref name="host"/> with flanneld's flags, pointed at the lab's etcd.</summary>
     public DaemonProcess StartDaemon(int host, params string[] extraFlags)
     {
+        int earlier = _daemons.Count(d => d.Host == host);
         DaemonProcess daemon = DaemonProcess.Start(Host(host), SubnetFileFor(host),
-            ["-etcd-endpoints=" + Etcd.Endpoint, "-iface=" + Underlay.InterfaceName, "-admin-socket=" + AdminSocketFor(host), .. extraFlags]);
-        _daemons.Add(daemon);
+            ["-etcd-endpoints=" + Etcd.Endpoint, "-iface=" + Underlay.InterfaceName, "-admin-socket=" + AdminSocketFor(host, earlier), .. extraFlags]);
+        _daemons.Add((host, daemon));
         return daemon;
     }
+
+    private string AdminSocketFor(int host, int earlierDaemons) =>
+        Path.Combine(_workDir, earlierDaemons == 0 ? $"h{host + 1}.sock" : $"h{host + 1}-{earlierDaemons + 1}.sock");
 
     /// <summary>The flannel0 address of a host whose FLANNEL_SUBNET is e.g. 10.244.7.1/24: 10.244.7.0.</summary>
     public static string TunAddress(string flannelSubnet)
@@ -91,6 +99,11 @@ internal sealed class OverlayLab : IDisposable
         while (DateTime.UtcNow < deadline);
         return result;
     }
+
+    /// <summary>An HTTP GET to a daemon's health port inside the host's namespace, with bash's /dev/tcp (no extra tools).</summary>
+    public string HttpGet(int host, int port, string path) =>
+        Host(host).Exec("bash", "-c",
+            $"exec 3<>/dev/tcp/127.0.0.1/{port}; printf 'GET {path} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' >&3; timeout 5 cat <&3");
 
     /// <summary>The host kernel's count of UDP datagrams that arrived for a port nobody listens on.</summary>
     public long UdpNoPorts(int host) => SnmpCounter(host, "Udp", "NoPorts");
@@ -124,7 +137,7 @@ internal sealed class OverlayLab : IDisposable
 
     public void Dispose()
     {
-        foreach (DaemonProcess daemon in _daemons)
+        foreach ((_, DaemonProcess daemon) in _daemons)
         {
             daemon.Dispose();
         }

@@ -57,6 +57,42 @@ public static class SubnetEnvFile
     }
 
     /// <summary>
+    /// Proves that <see cref="Write"/> will be able to write <paramref name="path"/> (its directory created if
+    /// missing, a file created and removed in it) without touching the file itself, so a daemon can refuse to start
+    /// before it takes a lease. Throws IOException/UnauthorizedAccessException naming the reason.
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("subnet.env is written with Unix file modes");
+        }
+        string fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            throw new IOException($"{fullPath} is a directory");
+        }
+        string directory = Path.GetDirectoryName(fullPath)!;
+        for (string? ancestor = directory; ancestor is not null; ancestor = Path.GetDirectoryName(ancestor))
+        {
+            if (File.Exists(ancestor))
+            {
+                throw new IOException($"{ancestor} is a file, not a directory");
+            }
+        }
+        if (!Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory, ParentDirectoryMode);
+        }
+        string probe = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.check-{Environment.ProcessId}");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.DeleteOnClose };
+        using (new FileStream(probe, options))
+        {
+        }
+    }
+
+    /// <summary>
     /// The network of FLANNEL_SUBNET in the file (10.244.91.1/24 gives 10.244.91.0/24), or null when the file is
     /// missing, unreadable, or has no usable FLANNEL_SUBNET.
     /// </summary>

@@ -27,25 +27,27 @@ internal sealed class ForwardingPlane : IDisposable
     private Reactor? _reactor;
     private LightLoadPinning? _pinning;
 
-    private ForwardingPlane(ShutdownSignal shutdown, TunDevice tun)
+    private ForwardingPlane(ShutdownSignal shutdown, TunDevice tun, ForwardingCounters counters)
     {
         _shutdown = shutdown;
         _tun = tun;
+        Counters = counters;
     }
 
     public string DeviceName => _tun.Name;
 
     public IReadOnlyList<UdpBatchSocket> Sockets => _sockets;
 
-    public ForwardingCounters Counters { get; } = new();
+    /// <summary>Totals the loops add to; created by the daemon before the plane, so the admin socket can serve them from the start.</summary>
+    public ForwardingCounters Counters { get; }
 
     /// <summary>Creates the TUN device: offloaded when asked and the kernel allows it, with the configured queues.</summary>
-    public static ForwardingPlane CreateDevice(string nameTemplate, DaemonOptions options, ILogger logger)
+    public static ForwardingPlane CreateDevice(string nameTemplate, DaemonOptions options, ForwardingCounters counters, ILogger logger)
     {
         var shutdown = new ShutdownSignal();
         try
         {
-            return new ForwardingPlane(shutdown, CreateTun(nameTemplate, options, shutdown, logger));
+            return new ForwardingPlane(shutdown, CreateTun(nameTemplate, options, shutdown, logger), counters);
         }
         catch
         {
@@ -54,19 +56,18 @@ internal sealed class ForwardingPlane : IDisposable
         }
     }
 
-    /// <summary>Opens one UDP socket per queue on the interface address and starts the forwarding threads.</summary>
-    public void Start(uint bindAddress, ushort port, int mtu, OutboundProcessor router, InboundProcessor receiver, DaemonOptions options,
-        Action<IForwardingLoop, Exception> onFault, ILogger logger)
+    /// <summary>
+    /// Binds one UDP socket per queue on the interface address. Called before the lease is taken, so a port another
+    /// daemon holds refuses the start with nothing changed; sharing through SO_REUSEPORT is ruled out by a plain bind
+    /// first, which fails while anyone else holds the port.
+    /// </summary>
+    /// <exception cref="StartRefusedException">The port is bound by another process.</exception>
+    public void OpenSockets(uint bindAddress, ushort port, DaemonOptions options)
     {
+        UdpPortProbe.ThrowIfInUse(bindAddress, port);
         bool offload = _tun.OffloadEnabled;
-        int segmentsPerBatch = Math.Max(options.BatchSize, 128);
-        // UDP datagrams are merged into USO superpackets only where the kernel accepts them from a TUN.
-        bool mergeUdp = _tun.UsoEnabled;
-        var loops = new List<IForwardingLoop>();
-        var queueSlotOfLoop = new Dictionary<IForwardingLoop, (int Queue, int Slot)>();
         foreach (TunQueue queue in _tun.Queues)
         {
-            int loopsBefore = loops.Count;
             var socketOptions = new UdpSocketOptions
             {
                 Gso = offload,
@@ -75,8 +76,28 @@ internal sealed class ForwardingPlane : IDisposable
                 ReceiveBufferBytes = options.UdpBufferBytes,
                 SendBufferBytes = options.UdpBufferBytes,
             };
-            UdpBatchSocket socket = UdpBatchSocket.Open(bindAddress, port, offload ? segmentsPerBatch : options.BatchSize, _shutdown, socketOptions);
-            _sockets.Add(socket);
+            _sockets.Add(UdpBatchSocket.Open(bindAddress, port, offload ? SegmentsPerBatch(options) : options.BatchSize, _shutdown, socketOptions));
+        }
+    }
+
+    /// <summary>Starts the forwarding threads on the sockets <see cref="OpenSockets"/> bound.</summary>
+    public void Start(uint bindAddress, int mtu, OutboundProcessor router, InboundProcessor receiver, DaemonOptions options,
+        Action<IForwardingLoop, Exception> onFault, ILogger logger)
+    {
+        if (_sockets.Count != _tun.Queues.Count)
+        {
+            throw new InvalidOperationException("OpenSockets must bind one socket per queue before Start");
+        }
+        bool offload = _tun.OffloadEnabled;
+        int segmentsPerBatch = SegmentsPerBatch(options);
+        // UDP datagrams are merged into USO superpackets only where the kernel accepts them from a TUN.
+        bool mergeUdp = _tun.UsoEnabled;
+        var loops = new List<IForwardingLoop>();
+        var queueSlotOfLoop = new Dictionary<IForwardingLoop, (int Queue, int Slot)>();
+        foreach (TunQueue queue in _tun.Queues)
+        {
+            int loopsBefore = loops.Count;
+            UdpBatchSocket socket = _sockets[queue.Index];
             if (offload)
             {
                 loops.Add(new SegmentingOutboundLoop(queue, socket, router, Counters, SuperpacketsPerRead, segmentsPerBatch, mtu, $"tun-to-udp-{queue.Index}"));
@@ -154,6 +175,8 @@ internal sealed class ForwardingPlane : IDisposable
         }
         return TunDevice.Create(nameTemplate, shutdown, new TunOptions { Queues = options.Queues });
     }
+
+    private static int SegmentsPerBatch(DaemonOptions options) => Math.Max(options.BatchSize, 128);
 
     private static string Reason(string? reason) => reason is null ? "" : $" ({reason})";
 }

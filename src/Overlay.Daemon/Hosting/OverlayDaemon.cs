@@ -17,8 +17,9 @@ using Overlay.Linux.Netlink;
 namespace Overlay.Daemon.Hosting;
 
 /// <summary>
-/// Startup and shutdown in flanneld's order: health endpoints, config, lease, TUN device, UDP socket, subnet.env,
-/// forwarding, ready. Then the control plane runs until SIGTERM; the data plane keeps the last route table whatever
+/// Startup and shutdown: health endpoints, admin socket, config, then the checks that need it (subnet file, TUN
+/// device, UDP port) so that a refusal changes nothing, then lease, addresses, forwarding, masquerade, subnet.env,
+/// ready. Then the control plane runs until SIGTERM; the data plane keeps the last route table whatever
 /// etcd does.
 /// </summary>
 internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory loggerFactory)
@@ -34,19 +35,32 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
     {
         _logger.Starting(VersionInfo.Version, string.Join(",", options.EtcdEndpoints), options.EtcdPrefix);
 
+        // Every check that can refuse to start runs before the lease, the device and the subnet file are touched:
+        // interface, health port and admin socket now; subnet file, TUN and UDP port once the config names the port.
         SelectedInterface external = InterfaceSelector.Select(options, HostInterfaces.List(), HostInterfaces.DefaultRouteInterface());
         _logger.InterfaceSelected(external.Interface.Name, external.Interface.Index, external.Interface.Mtu,
             Ipv4.Format(external.InterfaceAddress), Ipv4.Format(external.PublicAddress));
 
         await using HealthServer? health = options.HealthzPort > 0
-            ? await HealthServer.StartAsync(options.HealthzIp, options.HealthzPort, loggerFactory, stop).ConfigureAwait(false)
+            ? await StartHealthServerAsync(stop).ConfigureAwait(false)
             : null;
 
         var routes = new RouteTableHolder();
+        var counters = new ForwardingCounters();
+        var capture = new CaptureTap();
         using var controlPlane = new ControlPlaneService(
             EtcdSettings(),
             new ControlPlaneOptions(external.PublicAddress, options.SubnetFile, options.RenewMargin),
             routes, loggerFactory, TimeProvider.System);
+        await using AdminServer? admin = options.AdminSocket is { } socketPath
+            ? StartAdminServer(socketPath, new AdminSources(
+                    () => routes.Current,
+                    counters.Snapshot,
+                    capture,
+                    controlPlane.ListLeasesAsync,
+                    counters.Peers,
+                    () => controlPlane.CurrentLease?.Subnet))
+            : null;
 
         NetworkConfig config = await controlPlane.WaitForConfigAsync(stop).ConfigureAwait(false);
         _logger.ConfigLoaded(config.Network.ToString(), config.SubnetLen, config.BackendPort);
@@ -60,51 +74,41 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         {
             _logger.BridgeNetfilterMissing();
         }
+        CheckSubnetFileWritable();
+        int mtu = external.Interface.Mtu - EncapsulationOverhead;
+        using ForwardingPlane plane = CreateForwardingPlane(counters);
+        plane.OpenSockets(external.InterfaceAddress, (ushort)config.BackendPort, options);
+
         Lease lease = await AcquireLeaseAsync(controlPlane, config, stop).ConfigureAwait(false);
 
-        int mtu = external.Interface.Mtu - EncapsulationOverhead;
-        using ForwardingPlane plane = ForwardingPlane.CreateDevice(DeviceTemplate, options, _logger);
         using var netlink = new RouteNetlink();
         int tunIndex = netlink.GetLinkIndex(plane.DeviceName);
         netlink.SetLinkMtu(tunIndex, mtu);
         netlink.SetTxQueueLength(tunIndex, options.TunTxQueueLength);
-        netlink.AddAddress(tunIndex, lease.Subnet.Network, 32);
+        var router = new OutboundProcessor(routes, lease.Subnet.Network);
+        var binding = new LeaseBinding(netlink, tunIndex, plane.DeviceName, router, config, mtu, options.SubnetFile, options.IpMasquerade, _logger);
+        binding.Bind(lease);
         netlink.SetLinkUp(tunIndex);
         netlink.AddRoute(config.Network, tunIndex);
         TryAcceptLocal(plane.DeviceName);
         _logger.DeviceReady(plane.DeviceName, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
-        var router = new OutboundProcessor(routes, lease.Subnet.Network);
-        var capture = new CaptureTap();
         var receiver = new InboundProcessor(routes, dropUnknownSources: options.SourceCheck) { Capture = capture };
         router.Capture = capture;
         var faulted = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        plane.Start(external.InterfaceAddress, (ushort)config.BackendPort, mtu, router, receiver, options, (_, fault) => faulted.TrySetResult(fault), _logger);
+        plane.Start(external.InterfaceAddress, mtu, router, receiver, options, (_, fault) => faulted.TrySetResult(fault), _logger);
 
         await using MasqueradeKeeper? masquerade = options.IpMasquerade
             ? MasqueradeKeeper.Install(config.Network, lease.Subnet, options.IpMasqueradeFullyRandom, options.ForwardRules,
                 config.EnableNFTables, options.RulesResync, _logger)
             : null;
-        WriteSubnetFile(config, lease, mtu);
+        binding.Masquerade = masquerade;
+        binding.WriteSubnetFile();
 
-        controlPlane.LeaseChanged += changed =>
-        {
-            _logger.LeaseChanged(changed.Subnet.ToString(), plane.DeviceName);
-            netlink.AddAddress(tunIndex, changed.Subnet.Network, 32);
-            router.LocalAddress = changed.Subnet.Network;
-        };
+        // Raised on the control-plane task, which is the only user of the netlink socket after start-up.
+        controlPlane.LeaseChanged += binding.Move;
 
         using var metrics = new OverlayMetrics(plane, routes, controlPlane);
-        await using AdminServer? admin = options.AdminSocket is { } socketPath
-            ? AdminServer.Start(socketPath, new AdminSources(
-                    () => routes.Current,
-                    plane.Counters.Snapshot,
-                    capture,
-                    controlPlane.ListLeasesAsync,
-                    plane.Counters.Peers,
-                    () => controlPlane.CurrentLease?.Subnet),
-                loggerFactory.CreateLogger<AdminServer>())
-            : null;
         _logger.Forwarding(plane.DeviceName, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
         health?.MarkReady();
         SystemdNotify.Ready();
@@ -139,9 +143,62 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         {
             // Cancelled on purpose, or already reported above.
         }
+        controlPlane.LeaseChanged -= binding.Move;
         _logger.Counters(plane.Counters.Snapshot().ToString());
         _logger.Stopped();
         return exitCode;
+    }
+
+    private async Task<HealthServer> StartHealthServerAsync(CancellationToken stop)
+    {
+        try
+        {
+            return await HealthServer.StartAsync(options.HealthzIp, options.HealthzPort, loggerFactory, stop).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            // Kestrel reports a taken port as an IOException wrapping the socket's AddressInUse.
+            throw new StartRefusedException(
+                $"-healthz-port: {options.HealthzIp}:{options.HealthzPort} cannot be served ({e.Message}); another process (another overlayd?) holds it: choose another -healthz-port, or 0 to turn the endpoints off", e);
+        }
+    }
+
+    private AdminServer StartAdminServer(string socketPath, AdminSources sources)
+    {
+        try
+        {
+            return AdminServer.Start(socketPath, sources, loggerFactory.CreateLogger<AdminServer>());
+        }
+        catch (OptionsException e)
+        {
+            throw new StartRefusedException(e.Message, e);
+        }
+    }
+
+    private void CheckSubnetFileWritable()
+    {
+        try
+        {
+            SubnetEnvFile.CheckWritable(options.SubnetFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartRefusedException(
+                $"-subnet-file: {options.SubnetFile} cannot be written ({e.Message}); the CNI plugin reads it, so choose a -subnet-file in a writable directory", e);
+        }
+    }
+
+    private ForwardingPlane CreateForwardingPlane(ForwardingCounters counters)
+    {
+        try
+        {
+            return ForwardingPlane.CreateDevice(DeviceTemplate, options, counters, _logger);
+        }
+        catch (SystemCallException e)
+        {
+            throw new StartRefusedException(
+                $"no TUN device could be created ({e.Message}); overlayd needs /dev/net/tun (modprobe tun) and CAP_NET_ADMIN", e);
+        }
     }
 
     private async Task<Lease> AcquireLeaseAsync(ControlPlaneService controlPlane, NetworkConfig config, CancellationToken stop)
@@ -175,19 +232,6 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _logger.AcceptLocalFailed(device, e.Message);
-        }
-    }
-
-    private void WriteSubnetFile(NetworkConfig config, Lease lease, int mtu)
-    {
-        try
-        {
-            SubnetEnvFile.Write(options.SubnetFile, config.Network, lease.Subnet, mtu, options.IpMasquerade);
-            _logger.SubnetFileWritten(options.SubnetFile);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _logger.SubnetFileFailed(options.SubnetFile, e.Message);
         }
     }
 

@@ -78,8 +78,20 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.MasqueradeResyncFailed, LogLevel.Error, "masquerade rules: {Reason}")]
     public static partial void MasqueradeResyncFailed(this ILogger logger, string reason);
 
-    [LoggerMessage(EventIds.LeaseChanged, LogLevel.Warning, "lease moved to subnet {Subnet}: re-addressing {Device}")]
-    public static partial void LeaseChanged(this ILogger logger, string subnet, string device);
+    [LoggerMessage(EventIds.LeaseChanged, LogLevel.Warning, "lease moved from {OldSubnet} to {Subnet}: re-addressing {Device}, rewriting the subnet file and the masquerade rules")]
+    public static partial void LeaseChanged(this ILogger logger, string oldSubnet, string subnet, string device);
+
+    [LoggerMessage(EventIds.PodsHoldOldSubnet, LogLevel.Error, "pods on this host still hold addresses of the old subnet {OldSubnet}, which other hosts now route to its new owner: recreate them so they get addresses from {Subnet}")]
+    public static partial void PodsHoldOldSubnet(this ILogger logger, string oldSubnet, string subnet);
+
+    [LoggerMessage(EventIds.OldAddressRemoved, LogLevel.Information, "{Device}: address {Address}/32 of the old lease removed")]
+    public static partial void OldAddressRemoved(this ILogger logger, string device, string address);
+
+    [LoggerMessage(EventIds.MasqueradeMoveFailed, LogLevel.Error, "masquerade rules could not be moved to subnet {Subnet} (retried at the next resync): {Reason}")]
+    public static partial void MasqueradeMoveFailed(this ILogger logger, string subnet, string reason);
+
+    [LoggerMessage(EventIds.StartRefused, LogLevel.Critical, "{Reason}; nothing was changed: no lease taken, no device created, no subnet file written")]
+    public static partial void StartRefused(this ILogger logger, string reason);
 
     [LoggerMessage(EventIds.HealthServing, LogLevel.Information, "health endpoints /healthz and /readyz on {Address}:{Port}")]
     public static partial void HealthServing(this ILogger logger, string address, int port);

@@ -31,4 +31,8 @@ internal static class EventIds
     public const int LightLoadPinning = 26;
     public const int ThreadPlacementChanged = 27;
     public const int ThreadPlacementFailed = 28;
+    public const int PodsHoldOldSubnet = 40;
+    public const int OldAddressRemoved = 41;
+    public const int MasqueradeMoveFailed = 42;
+    public const int StartRefused = 43;
 }

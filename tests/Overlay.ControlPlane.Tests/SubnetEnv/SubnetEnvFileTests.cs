@@ -99,4 +99,37 @@ public sealed class SubnetEnvFileTests : IDisposable
         Directory.CreateDirectory(_dir);
         Assert.Null(SubnetEnvFile.ReadPreviousSubnet(_dir));
     }
+
+    [Fact]
+    public void CheckWritableCreatesTheDirectoryButLeavesNoFileBehind()
+    {
+        string path = Path.Combine(_dir, "run", "subnet.env");
+
+        SubnetEnvFile.CheckWritable(path);
+
+        Assert.True(Directory.Exists(Path.GetDirectoryName(path)));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(path)!));
+    }
+
+    [Fact]
+    public void CheckWritableRefusesAPathUnderAFileNamingIt()
+    {
+        Directory.CreateDirectory(_dir);
+        string plain = Path.Combine(_dir, "plain");
+        File.WriteAllText(plain, "");
+
+        IOException e = Assert.Throws<IOException>(() => SubnetEnvFile.CheckWritable(Path.Combine(plain, "sub", "subnet.env")));
+
+        Assert.Contains($"{plain} is a file, not a directory", e.Message);
+    }
+
+    [Fact]
+    public void CheckWritableRefusesADirectoryAsTheFile()
+    {
+        Directory.CreateDirectory(_dir);
+
+        IOException e = Assert.Throws<IOException>(() => SubnetEnvFile.CheckWritable(_dir));
+
+        Assert.Contains("is a directory", e.Message);
+    }
 }
