@@ -30,7 +30,7 @@ internal static class BatchHandoff
     /// Writes the non-empty slots of <paramref name="packets"/> to the TUN queue; counts the written ones and their
     /// bytes, the rest as <see cref="DropReason.TunWriteFailed"/>. Does not call the queue when nothing is pending.
     /// </summary>
-    public static void Write(ITunQueue tun, PacketBatch packets, ForwardingTally tally)
+    public static void Write(ITunWriter tun, PacketBatch packets, ForwardingTally tally)
     {
         int pending = PendingPackets.Count(packets, out _);
         if (pending > 0)
@@ -45,13 +45,13 @@ internal static class BatchHandoff
     /// Writes <paramref name="packets"/> to the TUN queue and returns how many of the <paramref name="pending"/>
     /// packets it accepted, clamped to <c>0..pending</c>; counting is left to callers whose slots are not one packet each.
     /// </summary>
-    public static int Write(ITunQueue tun, PacketBatch packets, int pending) =>
+    public static int Write(ITunWriter tun, PacketBatch packets, int pending) =>
         Math.Clamp(tun.Write(packets), 0, pending);
 
     /// <summary>
     /// Writes gathered packets to the TUN queue and returns how many of them it accepted, clamped to
     /// <c>0..packets.Count</c>; counting is left to the caller, whose packets may each be several.
     /// </summary>
-    public static int Write(ITunQueue tun, PacketBatch source, GatheredPackets packets) =>
+    public static int Write(ITunWriter tun, PacketBatch source, GatheredPackets packets) =>
         Math.Clamp(tun.Write(source, packets), 0, packets.Count);
 }

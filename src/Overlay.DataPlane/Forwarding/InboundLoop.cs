@@ -5,7 +5,7 @@ namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
 /// UDP → TUN for one socket. Per batch: <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/>
-/// → <see cref="ITunQueue.Write(PacketBatch)"/> → one flush of the thread's tally into the shared <see cref="ForwardingCounters"/>.
+/// → <see cref="ITunWriter.Write(PacketBatch)"/> → one flush of the thread's tally into the shared <see cref="ForwardingCounters"/>.
 /// </summary>
 /// <remarks>
 /// Owns its batch, allocated here once; the steady state allocates nothing. Single-threaded: one thread runs
@@ -15,7 +15,7 @@ namespace Overlay.DataPlane.Forwarding;
 public sealed class InboundLoop : IForwardingLoop
 {
     private readonly IUdpBatchSocket _udp;
-    private readonly ITunQueue _tun;
+    private readonly ITunWriter _tun;
     private readonly InboundProcessor _processor;
     private readonly ForwardingCounters _counters;
     private readonly PacketBatch _packets;
@@ -44,7 +44,7 @@ public sealed class InboundLoop : IForwardingLoop
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentException.ThrowIfNullOrEmpty(name);
         _udp = udp;
-        _tun = tun;
+        _tun = tun.CreateWriter();
         _processor = processor;
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);

@@ -6,7 +6,7 @@ namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
 /// TUN → UDP for one TUN queue. Per batch: <see cref="ITunQueue.Read"/> → <see cref="OutboundProcessor.Process"/>
-/// → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunQueue.Write(PacketBatch)"/> of any ICMP replies → one flush of the
+/// → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunWriter.Write(PacketBatch)"/> of any ICMP replies → one flush of the
 /// thread's tally into the shared <see cref="ForwardingCounters"/>.
 /// </summary>
 /// <remarks>
@@ -17,6 +17,8 @@ namespace Overlay.DataPlane.Forwarding;
 public sealed class OutboundLoop : IForwardingLoop
 {
     private readonly ITunQueue _tun;
+    // ICMP replies go back into the queue from this thread, with scratch of its own (the inbound thread writes too).
+    private readonly ITunWriter _replyWriter;
     private readonly IUdpBatchSocket _udp;
     private readonly OutboundProcessor _processor;
     private readonly ForwardingCounters _counters;
@@ -47,6 +49,7 @@ public sealed class OutboundLoop : IForwardingLoop
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentException.ThrowIfNullOrEmpty(name);
         _tun = tun;
+        _replyWriter = tun.CreateWriter();
         _udp = udp;
         _processor = processor;
         _counters = counters;
@@ -70,7 +73,7 @@ public sealed class OutboundLoop : IForwardingLoop
         _processor.Process(_packets, _replies, _tally);
 
         BatchHandoff.Send(_udp, _packets, _tally);
-        BatchHandoff.Write(_tun, _replies, _tally);
+        BatchHandoff.Write(_replyWriter, _replies, _tally);
 
         _counters.Add(_tally);
         return true;

@@ -7,7 +7,7 @@ namespace Overlay.DataPlane.Offload;
 /// <summary>
 /// UDP → TUN for one socket, writing to a TUN queue opened with offloads. Per batch:
 /// <see cref="IUdpBatchSocket.Receive"/> → <see cref="InboundProcessor.Process"/> → <see cref="GroCoalescer.Coalesce(PacketBatch, GatheredPackets)"/>
-/// → a gathered <see cref="ITunQueue.Write(PacketBatch, GatheredPackets)"/> of the superpackets and plain packets,
+/// → a gathered <see cref="ITunWriter.Write(PacketBatch, GatheredPackets)"/> of the superpackets and plain packets,
 /// straight from the receive batch → one flush of the thread's tally into the
 /// shared <see cref="ForwardingCounters"/>.
 /// </summary>
@@ -24,7 +24,7 @@ namespace Overlay.DataPlane.Offload;
 public sealed class CoalescingInboundLoop : IForwardingLoop
 {
     private readonly IUdpBatchSocket _udp;
-    private readonly ITunQueue _tun;
+    private readonly ITunWriter _tun;
     private readonly InboundProcessor _processor;
     private readonly ForwardingCounters _counters;
     private readonly PacketBatch _packets;
@@ -60,7 +60,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(slotSize, OffloadLimits.MaximumPacketLength);
         _udp = udp;
-        _tun = tun;
+        _tun = tun.CreateWriter();
         _processor = processor;
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);

@@ -8,7 +8,7 @@ namespace Overlay.DataPlane.Offload;
 /// <summary>
 /// TUN → UDP for one TUN queue opened with offloads. Per batch: <see cref="ITunQueue.Read"/> of superpackets, then,
 /// until every one of them is handled: <see cref="SuperpacketSegmenter.Segment"/> into MTU-sized packets →
-/// <see cref="OutboundProcessor.Process"/> → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunQueue.Write(PacketBatch)"/> of any
+/// <see cref="OutboundProcessor.Process"/> → <see cref="IUdpBatchSocket.Send"/> → <see cref="ITunWriter.Write(PacketBatch)"/> of any
 /// ICMP replies; finally one flush of the thread's tally into the shared <see cref="ForwardingCounters"/>.
 /// </summary>
 /// <remarks>
@@ -24,6 +24,8 @@ namespace Overlay.DataPlane.Offload;
 public sealed class SegmentingOutboundLoop : IForwardingLoop
 {
     private readonly ITunQueue _tun;
+    // ICMP replies go back into the queue from this thread, with scratch of its own (the inbound thread writes too).
+    private readonly ITunWriter _replyWriter;
     private readonly IUdpBatchSocket _udp;
     private readonly OutboundProcessor _processor;
     private readonly ForwardingCounters _counters;
@@ -62,6 +64,7 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentException.ThrowIfNullOrEmpty(name);
         _tun = tun;
+        _replyWriter = tun.CreateWriter();
         _udp = udp;
         _processor = processor;
         _counters = counters;
@@ -136,6 +139,6 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         _processor.Process(_segments, _replies, _tally);
 
         BatchHandoff.Send(_udp, _segments, _tally);
-        BatchHandoff.Write(_tun, _replies, _tally);
+        BatchHandoff.Write(_replyWriter, _replies, _tally);
     }
 }

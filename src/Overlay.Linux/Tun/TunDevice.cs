@@ -140,10 +140,15 @@ public sealed class TunDevice : ITunQueue
     /// <summary>Reads from the first queue; see <see cref="TunQueue.Read"/>.</summary>
     public bool Read(PacketBatch batch) => _queues[0].Read(batch);
 
-    /// <summary>Writes through the first queue; see <see cref="TunQueue.Write(PacketBatch)"/>.</summary>
+    /// <summary>A writer of the first queue for one thread; see <see cref="TunQueue.CreateWriter"/>.</summary>
+    public TunWriter CreateWriter() => _queues[0].CreateWriter();
+
+    ITunWriter ITunQueue.CreateWriter() => CreateWriter();
+
+    /// <summary>Writes through the first queue's own writer (one thread only); see <see cref="TunWriter.Write(PacketBatch)"/>.</summary>
     public int Write(PacketBatch batch) => _queues[0].Write(batch);
 
-    /// <summary>Gathered writes through the first queue; see <see cref="TunQueue.Write(PacketBatch, GatheredPackets)"/>.</summary>
+    /// <summary>Gathered writes through the first queue's own writer; see <see cref="TunWriter.Write(PacketBatch, GatheredPackets)"/>.</summary>
     public int Write(PacketBatch source, GatheredPackets packets) => _queues[0].Write(source, packets);
 
     /// <summary>Closes every queue's fd, which removes the (non-persistent) device.</summary>

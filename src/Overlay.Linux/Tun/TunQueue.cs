@@ -12,25 +12,20 @@ namespace Overlay.Linux.Tun;
 /// One fd of a TUN device: a queue the kernel steers packets to (by flow hash when the device has several) and that
 /// accepts writes. Without offloads every read and write is one bare IP packet. With offloads (IFF_VNET_HDR) each is
 /// a <c>virtio_net_hdr</c> plus a packet of up to 64 KiB: reads use readv into [header scratch][slot] and fill
-/// <see cref="PacketBatch.Offload"/>, writes use writev from [header built from the slot's OffloadInfo][slot], so
-/// the slot holds the bare packet in both modes and nothing is copied.
+/// <see cref="PacketBatch.Offload"/>; writes go through a <see cref="TunWriter"/> per writing thread, which uses
+/// writev from [header built from the slot's OffloadInfo][slot], so the slot holds the bare packet in both modes and
+/// nothing is copied.
 /// </summary>
 /// <remarks>
-/// Threading follows <see cref="ITunQueue"/>: one reader thread; either <c>Write</c> from the reader and one other
-/// thread (read and write have separate native scratch). Counters are this queue's only, updated once per batch,
-/// readable from any thread. Dispose only after the threads using the queue have returned.
+/// Threading follows <see cref="ITunQueue"/>: one reader thread; each writing thread with its own writer (the
+/// queue's own <c>Write</c> methods use one writer, bound to the first thread that calls them). Counters are this
+/// queue's only, updated once per batch by the reader and the writers, readable from any thread. Dispose only after
+/// the threads using the queue have returned.
 /// </remarks>
 public sealed unsafe class TunQueue : ITunQueue
 {
     /// <summary>Smallest slot an offload read accepts: a superpacket may be as long as IPv4's total-length field allows.</summary>
     public const int OffloadSlotBytes = 65535;
-
-    private const int WriteRetryWaitMilliseconds = 10;
-
-    // A gathered write: the vnet header, the head, and one vector per further packet of the largest merge.
-    private const int GatherVectors = 1 + (GroCoalescer.MaxTcpSegments > GroCoalescer.MaxUdpSegments
-        ? GroCoalescer.MaxTcpSegments
-        : GroCoalescer.MaxUdpSegments);
 
     // A non-EAGAIN read error that poll keeps reporting as readable would otherwise spin forever.
     private const int MaxConsecutiveReadErrors = 1000;
@@ -39,14 +34,12 @@ public sealed unsafe class TunQueue : ITunQueue
     private readonly int _fd;
     private readonly bool _vnetHeader;
 
-    // Native scratch for the vectored calls, allocated once:
-    // [iovec x2 read][iovec x2 write][iovec x GatherVectors gathered write][hdr read][hdr write].
+    // Native scratch for the reading thread's vectored reads, allocated once: [iovec x2][hdr]. Writers have their own.
     private byte* _scratch;
     private readonly iovec* _readVectors;
-    private readonly iovec* _writeVectors;
-    private readonly iovec* _gatherVectors;
     private readonly virtio_net_hdr* _readHeader;
-    private readonly virtio_net_hdr* _writeHeader;
+    private readonly List<TunWriter> _writers = [];
+    private TunWriter? _ownWriter;
 
     // Read pacing, owned by the reading thread: whether the last drain saw the queue empty, and how many packets were
     // read since the last poll wake.
@@ -70,19 +63,11 @@ public sealed unsafe class TunQueue : ITunQueue
         _vnetHeader = vnetHeader;
         _shutdown = shutdown;
         int vectorsBytes = 2 * sizeof(iovec);
-        int gatherBytes = GatherVectors * sizeof(iovec);
-        _scratch = (byte*)NativeMemory.AllocZeroed((nuint)((2 * vectorsBytes) + gatherBytes + (2 * sizeof(virtio_net_hdr))));
+        _scratch = (byte*)NativeMemory.AllocZeroed((nuint)(vectorsBytes + sizeof(virtio_net_hdr)));
         _readVectors = (iovec*)_scratch;
-        _writeVectors = (iovec*)(_scratch + vectorsBytes);
-        _gatherVectors = (iovec*)(_scratch + (2 * vectorsBytes));
-        _readHeader = (virtio_net_hdr*)(_scratch + (2 * vectorsBytes) + gatherBytes);
-        _writeHeader = _readHeader + 1;
+        _readHeader = (virtio_net_hdr*)(_scratch + vectorsBytes);
         _readVectors[0].iov_base = _readHeader;
         _readVectors[0].iov_len = sizeof(virtio_net_hdr);
-        _writeVectors[0].iov_base = _writeHeader;
-        _writeVectors[0].iov_len = sizeof(virtio_net_hdr);
-        _gatherVectors[0].iov_base = _writeHeader;
-        _gatherVectors[0].iov_len = sizeof(virtio_net_hdr);
     }
 
     /// <summary>Position of this queue in <see cref="TunDevice.Queues"/>.</summary>
@@ -186,114 +171,27 @@ public sealed unsafe class TunQueue : ITunQueue
     }
 
     /// <summary>
-    /// Writes each non-empty slot of <c>0..batch.Count-1</c> with its own write() (writev with the slot's vnet header
-    /// when offloads are on; without them <see cref="PacketBatch.Offload"/> is ignored). On EAGAIN it waits up to
-    /// 10 ms for POLLOUT and retries once; a packet still refused is counted in <see cref="WriteFailures"/> and
-    /// dropped. Returns the number of packets written.
+    /// A writer with its own native scratch, for one thread. The outbound thread (ICMP replies) and the inbound
+    /// thread (received packets and merges) each take one, so their vnet headers can never mix.
     /// </summary>
-    public int Write(PacketBatch batch)
+    public TunWriter CreateWriter()
     {
-        int count = Math.Min(batch.Count, batch.Capacity);
-        int slotSize = batch.SlotSize;
-        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
-        ReadOnlySpan<int> lengths = batch.Lengths;
-        ReadOnlySpan<OffloadInfo> offloads = batch.Offloads;
-        int written = 0;
-        int failures = 0;
-        long bytes = 0;
-        int lastErrno = 0;
-
-        for (int i = 0; i < count; i++)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var writer = new TunWriter(this);
+        lock (_writers)
         {
-            int length = lengths[i];
-            if (length == 0)
-            {
-                continue;
-            }
-            if ((uint)length > (uint)slotSize)
-            {
-                failures++;
-                lastErrno = LibC.EINVAL;
-                continue;
-            }
-            byte* packet = slab + ((long)i * slotSize);
-            long expected = length;
-            if (_vnetHeader)
-            {
-                VnetHeader.Write(in offloads[i], _writeHeader);
-                _writeVectors[1].iov_base = packet;
-                _writeVectors[1].iov_len = length;
-                expected += sizeof(virtio_net_hdr);
-            }
-            long result = WriteOne(packet, length);
-            if (result == -LibC.EAGAIN && WaitWritable())
-            {
-                result = WriteOne(packet, length);
-            }
-            if (result == expected)
-            {
-                written++;
-                bytes += length;
-            }
-            else
-            {
-                failures++;
-                lastErrno = result < 0 ? (int)-result : LibC.EIO;
-            }
+            _writers.Add(writer);
         }
-
-        PublishWrites(written, bytes, failures, lastErrno);
-        return written;
+        return writer;
     }
 
-    /// <summary>
-    /// Writes each packet of <paramref name="packets"/> with one writev straight from <paramref name="source"/>'s
-    /// slab: [vnet header][head][each tail's payload], so a merge of many packets costs one call and no copy. Without
-    /// offloads the header is left out, and a packet of more than one piece is refused (a plain TUN takes no
-    /// superpackets). Refusals, retries and counters as for <see cref="Write(PacketBatch)"/>.
-    /// </summary>
-    public int Write(PacketBatch source, GatheredPackets packets)
-    {
-        int count = packets.Count;
-        int slotSize = source.SlotSize;
-        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(source.Slab));
-        int written = 0;
-        int failures = 0;
-        long bytes = 0;
-        int lastErrno = 0;
+    ITunWriter ITunQueue.CreateWriter() => CreateWriter();
 
-        for (int p = 0; p < count; p++)
-        {
-            int vectors = GatherPacket(source, packets, p, slab, slotSize);
-            if (vectors < 0)
-            {
-                failures++;
-                lastErrno = LibC.EINVAL;
-                continue;
-            }
-            int length = packets.Length(p);
-            long expected = length + (_vnetHeader ? sizeof(virtio_net_hdr) : 0);
-            iovec* first = _vnetHeader ? _gatherVectors : _gatherVectors + 1;
-            long result = Syscall.WriteV(_fd, first, vectors);
-            if (result == -LibC.EAGAIN && WaitWritable())
-            {
-                result = Syscall.WriteV(_fd, first, vectors);
-            }
-            if (result == expected)
-            {
-                written++;
-                bytes += length;
-            }
-            else
-            {
-                failures++;
-                lastErrno = result < 0 ? (int)-result : LibC.EIO;
-            }
-        }
+    /// <summary>Writes through this queue's own writer, for callers that write from a single thread (tests, tools).</summary>
+    public int Write(PacketBatch batch) => OwnWriter().Write(batch);
 
-        PublishWrites(written, bytes, failures, lastErrno);
-        return written;
-    }
+    /// <summary>Gathered writes through this queue's own writer; see <see cref="TunWriter.Write(PacketBatch, GatheredPackets)"/>.</summary>
+    public int Write(PacketBatch source, GatheredPackets packets) => OwnWriter().Write(source, packets);
 
     /// <summary>Closes the fd (the last queue closed removes the non-persistent device) and frees the scratch.</summary>
     public void Dispose()
@@ -303,6 +201,14 @@ public sealed unsafe class TunQueue : ITunQueue
             Syscall.Close(_fd);
             NativeMemory.Free(_scratch);
             _scratch = null;
+            lock (_writers)
+            {
+                foreach (TunWriter writer in _writers)
+                {
+                    writer.Free();
+                }
+                _writers.Clear();
+            }
         }
     }
 
@@ -378,55 +284,7 @@ public sealed unsafe class TunQueue : ITunQueue
         return Syscall.ReadV(_fd, _readVectors, 2);
     }
 
-    /// <summary>
-    /// Fills the gather vectors from index 1 with packet <paramref name="p"/>'s pieces, and the vnet header when
-    /// offloads are on; returns how many vectors the write takes, or -1 for a packet that cannot be written (a piece
-    /// outside its slot, more pieces than vectors, or a superpacket on a plain TUN).
-    /// </summary>
-    private int GatherPacket(PacketBatch source, GatheredPackets packets, int p, byte* slab, int slotSize)
-    {
-        int pieces = packets.Pieces(p);
-        int headLength = packets.HeadLength(p);
-        int head = packets.HeadSlot(p);
-        if (pieces >= GatherVectors || (!_vnetHeader && pieces > 1) ||
-            (uint)head >= (uint)source.Capacity || (uint)headLength > (uint)slotSize || packets.Length(p) <= 0)
-        {
-            return -1;
-        }
-        _gatherVectors[1].iov_base = slab + ((long)head * slotSize);
-        _gatherVectors[1].iov_len = headLength;
-        int offset = packets.TailOffset(p);
-        int v = 2;
-        long total = headLength;
-        for (int tail = packets.FirstTail(p); tail >= 0; tail = packets.NextTail(tail))
-        {
-            int length = source.Length(tail) - offset;
-            if ((uint)tail >= (uint)source.Capacity || length < 0 || offset + length > slotSize || v >= GatherVectors)
-            {
-                return -1;
-            }
-            _gatherVectors[v].iov_base = slab + ((long)tail * slotSize) + offset;
-            _gatherVectors[v].iov_len = length;
-            total += length;
-            v++;
-        }
-        if (total != packets.Length(p))
-        {
-            return -1;
-        }
-        if (_vnetHeader)
-        {
-            VnetHeader.Write(in packets.Offload(p), _writeHeader);
-            return v;
-        }
-        return v - 1;
-    }
-
-    /// <summary>After EAGAIN: waits up to 10 ms for room in the queue; true when one retry is worth making.</summary>
-    private bool WaitWritable() =>
-        ReadinessWait.Wait(_fd, LibC.POLLOUT, -1, WriteRetryWaitMilliseconds, out _) == Readiness.Ready;
-
-    private void PublishWrites(int written, long bytes, int failures, int lastErrno)
+    internal void PublishWrites(int written, long bytes, int failures, int lastErrno)
     {
         if (written > 0)
         {
@@ -440,8 +298,7 @@ public sealed unsafe class TunQueue : ITunQueue
         }
     }
 
-    private long WriteOne(byte* packet, int length) =>
-        _vnetHeader ? Syscall.WriteV(_fd, _writeVectors, 2) : Syscall.Write(_fd, packet, length);
+    private TunWriter OwnWriter() => _ownWriter ??= CreateWriter();
 
     private bool Fault(int errno)
     {

@@ -9,7 +9,7 @@ namespace Overlay.DataPlane.Tests.Fakes;
 /// <see cref="Read"/>, and what the forwarder <see cref="Write"/>s is kept for <see cref="TryTakeWritten"/>.
 /// Both queues are bounded and preallocated; a write to a full queue is refused, like a kernel drop.
 /// </summary>
-internal sealed class InMemoryTun : ITunQueue
+internal sealed class InMemoryTun : ITunQueue, ITunWriter
 {
     private readonly PacketQueue _toForwarder;
     private readonly PacketQueue _fromForwarder;
@@ -43,6 +43,9 @@ internal sealed class InMemoryTun : ITunQueue
 
     /// <summary>Makes the next <see cref="Read"/> throw, as a broken device layer would.</summary>
     public void FailNextRead(Exception exception) => Volatile.Write(ref _failNextRead, exception);
+
+    /// <summary>The fake is its own writer: only the gathered write uses scratch, and only the inbound thread gathers.</summary>
+    public ITunWriter CreateWriter() => this;
 
     public bool Read(PacketBatch batch)
     {

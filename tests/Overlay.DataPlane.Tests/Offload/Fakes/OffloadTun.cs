@@ -11,7 +11,7 @@ namespace Overlay.DataPlane.Tests.Offload.Fakes;
 /// <see cref="Read"/>, and what the forwarder <see cref="Write"/>s is kept, metadata included, for
 /// <see cref="TryTakeWritten"/>. Both queues are bounded and preallocated; a write to a full queue is refused.
 /// </summary>
-internal sealed class OffloadTun : ITunQueue
+internal sealed class OffloadTun : ITunQueue, ITunWriter
 {
     private readonly PacketQueue _toForwarder;
     private readonly PacketQueue _fromForwarder;
@@ -36,6 +36,9 @@ internal sealed class OffloadTun : ITunQueue
 
     /// <summary>Forgets every written packet without copying it out (allocation-free).</summary>
     public void DiscardWritten() => _fromForwarder.Clear();
+
+    /// <summary>The fake is its own writer: only the gathered write uses scratch, and only the inbound thread gathers.</summary>
+    public ITunWriter CreateWriter() => this;
 
     public bool Read(PacketBatch batch) => _toForwarder.DequeueInto(batch, ReadWait);
 
