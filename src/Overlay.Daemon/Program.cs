@@ -74,7 +74,7 @@ catch (OperationCanceledException) when (stop.IsCancellationRequested)
     // Stopped before forwarding began (for example while waiting for a valid config).
     return 0;
 }
-catch (Exception e) when (e is OptionsException or InterfaceSelectionException)
+catch (Exception e) when (e is OptionsException or InterfaceSelectionException or Overlay.ControlPlane.Etcd.EtcdSettingsException)
 {
     loggerFactory.CreateLogger("overlayd").LogCritical("{Reason}", e.Message);
     return 1;

@@ -1,0 +1,15 @@
+namespace Overlay.ControlPlane.Etcd;
+
+/// <summary>One classified etcd failure: what went wrong in an operator's words, and what to change.</summary>
+public sealed record EtcdFailure(EtcdFailureKind Kind, string Cause, string Fix)
+{
+    /// <summary>
+    /// Whether two failures are the same problem for logging: the same kind, and for unrecognised failures the same
+    /// words too (they have nothing else to tell them apart).
+    /// </summary>
+    public bool IsSameProblem(EtcdFailure other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Kind == other.Kind && (Kind != EtcdFailureKind.Other || Cause == other.Cause);
+    }
+}
