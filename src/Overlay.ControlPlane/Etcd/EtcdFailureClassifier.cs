@@ -17,6 +17,9 @@ public static class EtcdFailureClassifier
     private const string PartialChain = "PartialChain";
     private const string UntrustedRoot = "UntrustedRoot";
 
+    // A trusted CA of the same name that did not sign the certificate: another CA, as far as the operator goes.
+    private const string NotSignatureValid = "NotSignatureValid";
+
     // The server accepted TCP (and TLS) but closed before HTTP/2 began: etcd's verdict on a client certificate after
     // a TLS 1.3 handshake, or a TLS server that got plain text.
     private const string Http2HandshakeIncomplete = "did not complete the HTTP/2 handshake";
@@ -80,7 +83,8 @@ public static class EtcdFailureClassifier
                 "TLS handshake failed: etcd's certificate has expired or is not valid yet",
                 "renew etcd's certificate (its --cert-file), or correct this host's clock");
         }
-        if (verdict.Contains(PartialChain, StringComparison.Ordinal) || verdict.Contains(UntrustedRoot, StringComparison.Ordinal))
+        if (verdict.Contains(PartialChain, StringComparison.Ordinal) || verdict.Contains(UntrustedRoot, StringComparison.Ordinal)
+            || verdict.Contains(NotSignatureValid, StringComparison.Ordinal))
         {
             return new EtcdFailure(EtcdFailureKind.CertificateUnknownAuthority,
                 "TLS handshake failed: etcd's certificate is signed by an unknown CA",
