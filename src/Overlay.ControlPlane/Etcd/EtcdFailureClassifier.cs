@@ -149,7 +149,7 @@ public static class EtcdFailureClassifier
         }
         if (status.StatusCode == StatusCode.DeadlineExceeded)
         {
-            return Timeout("etcd did not answer within the call's deadline");
+            return Timeout("etcd did not answer within the call's deadline") with { Vague = true };
         }
         return new EtcdFailure(EtcdFailureKind.Other,
             string.IsNullOrEmpty(detail) ? status.StatusCode.ToString() : $"{status.StatusCode}: {detail}",

@@ -7,6 +7,7 @@ namespace Overlay.ControlPlane.Etcd;
 /// The one place that decides what an operator reads about etcd's reachability, shared by every retry loop (config
 /// wait, lease acquisition and renewal, both watches): the first failure of a kind is one warning naming the cause
 /// and the fix, repeats stay quiet until the cause changes, and the first success afterwards is one info line.
+/// A bare deadline during a known problem is no change: a busy host or a call queued behind a reconnect says so.
 /// Thread-safe: the lease and peer loops report concurrently.
 /// </summary>
 public sealed class EtcdHealthReporter
@@ -44,7 +45,7 @@ public sealed class EtcdHealthReporter
         EtcdFailure failure = EtcdFailureClassifier.Classify(exception, _context);
         lock (_lock)
         {
-            if (_reported is not null && _reported.IsSameProblem(failure))
+            if (_reported is not null && (failure.Vague || _reported.IsSameProblem(failure)))
             {
                 return failure;
             }

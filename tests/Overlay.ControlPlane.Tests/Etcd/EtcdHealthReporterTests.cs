@@ -54,6 +54,23 @@ public sealed class EtcdHealthReporterTests
     }
 
     [Fact]
+    public void ABareDeadlineDuringAKnownProblemIsNoNews()
+    {
+        var logs = new CapturedLogs();
+        var reporter = new EtcdHealthReporter(logs.CreateLogger("etcd"), EtcdFailureContext.PlainText("/p"), "etcd");
+        var deadline = new RpcException(new Status(StatusCode.DeadlineExceeded, ""));
+
+        reporter.ReportFailure(s_refused);
+        reporter.ReportFailure(deadline);
+        reporter.ReportFailure(s_refused);
+        reporter.ReportSuccess();
+        reporter.ReportFailure(deadline);
+
+        Assert.Equal(3, logs.Lines.Count);
+        Assert.Contains("did not answer within the call's deadline", logs.Lines[2].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SuccessWithoutAProblemSaysNothing()
     {
         var logs = new CapturedLogs();
