@@ -25,6 +25,7 @@ public sealed class ControlPlaneService : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly EtcdHealthReporter _health;
     private LeaseManager? _leaseManager;
     private NetworkConfig? _leaseManagerConfig;
     private PeerWatcher? _peerWatcher;
@@ -55,7 +56,13 @@ public sealed class ControlPlaneService : IDisposable
         _logger = loggerFactory.CreateLogger<ControlPlaneService>();
         _time = time;
         _random = random;
+        _health = registry is EtcdSubnetRegistry etcd
+            ? new EtcdHealthReporter(loggerFactory.CreateLogger<EtcdHealthReporter>(), etcd.FailureContext, etcd.Endpoints)
+            : new EtcdHealthReporter(loggerFactory.CreateLogger<EtcdHealthReporter>(), EtcdFailureContext.PlainText(registry.Prefix), "etcd");
     }
+
+    /// <summary>What the control plane last warned about etcd, or null while etcd answers.</summary>
+    public EtcdFailure? EtcdProblem => _health.CurrentProblem;
 
     /// <summary>Raised when the lease had to move to a different subnet (the old one was lost and taken).</summary>
     public event Action<Lease>? LeaseChanged;
@@ -85,6 +92,7 @@ public sealed class ControlPlaneService : IDisposable
             try
             {
                 string json = await _registry.GetConfigAsync(cancellationToken).ConfigureAwait(false);
+                _health.ReportSuccess();
                 NetworkConfig config = NetworkConfigParser.Parse(json);
                 foreach (string warning in config.Warnings)
                 {
@@ -103,6 +111,7 @@ public sealed class ControlPlaneService : IDisposable
             }
             catch (ConfigKeyMissingException e)
             {
+                _health.ReportSuccess();
                 problem = e.Message;
                 if (problem != lastProblem)
                 {
@@ -111,11 +120,9 @@ public sealed class ControlPlaneService : IDisposable
             }
             catch (Exception e) when (LeaseManager.IsTransient(e, cancellationToken))
             {
-                problem = e.GetType().Name;
-                if (problem != lastProblem)
-                {
-                    _logger.ConfigUnavailable(e.Message);
-                }
+                // The health reporter says once why etcd cannot be read; a config problem seen before stays remembered.
+                _health.ReportFailure(e);
+                problem = lastProblem;
             }
             lastProblem = problem;
             await Task.Delay(s_configRetry, _time, cancellationToken).ConfigureAwait(false);
@@ -141,7 +148,7 @@ public sealed class ControlPlaneService : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(lease);
         LeaseManager manager = LeaseManagerFor(config);
-        var peers = new PeerWatcher(_registry, lease.Subnet, config.BackendPort, _routes, _loggerFactory.CreateLogger<PeerWatcher>(), _time);
+        var peers = new PeerWatcher(_registry, lease.Subnet, config.BackendPort, _routes, _loggerFactory.CreateLogger<PeerWatcher>(), _time, _health);
         Volatile.Write(ref _peerWatcher, peers);
         void OnLeaseChanged(Lease changed)
         {
@@ -178,7 +185,7 @@ public sealed class ControlPlaneService : IDisposable
         if (_leaseManager is null || _leaseManagerConfig != config)
         {
             Volatile.Write(ref _leaseManager, new LeaseManager(_registry, config, _options.PublicIp, _options.SubnetFilePath, _options.RenewMargin,
-                _loggerFactory.CreateLogger<LeaseManager>(), _time, _random));
+                _loggerFactory.CreateLogger<LeaseManager>(), _time, _random, _health));
             _leaseManagerConfig = config;
         }
         return _leaseManager;

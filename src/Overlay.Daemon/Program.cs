@@ -84,7 +84,7 @@ catch (StartRefusedException e)
     Overlay.Daemon.Log.DaemonLog.StartRefused(loggerFactory.CreateLogger("overlayd"), e.Message);
     return 1;
 }
-catch (Exception e) when (e is OptionsException or InterfaceSelectionException)
+catch (Exception e) when (e is OptionsException or InterfaceSelectionException or Overlay.ControlPlane.Etcd.EtcdSettingsException)
 {
     loggerFactory.CreateLogger("overlayd").LogCritical("{Reason}", e.Message);
     return 1;

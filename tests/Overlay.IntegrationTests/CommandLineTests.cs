@@ -46,4 +46,24 @@ public sealed class CommandLineTests
         Assert.Contains("-cpus names CPU 1000", output);
         Assert.Contains("may run on", output);
     }
+
+    [Theory]
+    [InlineData("-etcd-certfile=/etc/etcd/client.pem")]
+    [InlineData("-etcd-keyfile=/etc/etcd/client-key.pem")]
+    public void A_client_certificate_without_its_key_or_the_reverse_names_both_flags_and_exits_1(string flag)
+    {
+        (int exitCode, string output) = DaemonProcess.RunToExit("-etcd-endpoints=https://127.0.0.1:2379", flag);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("-etcd-certfile", output);
+        Assert.Contains("-etcd-keyfile", output);
+        Assert.Contains("needs both", output);
+    }
+
+    [Fact]
+    public void Mixed_http_and_https_endpoints_are_refused_with_exit_1()
+    {
+        (int exitCode, string output) = DaemonProcess.RunToExit("-etcd-endpoints=https://127.0.0.1:2379,http://127.0.0.1:4001");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("-etcd-endpoints mixes plain text (http://127.0.0.1:4001) and TLS (https://127.0.0.1:2379)", output);
+    }
 }

@@ -1,8 +1,8 @@
 namespace Overlay.ControlPlane.Etcd;
 
 /// <summary>
-/// How to reach etcd, mirroring flanneld's -etcd-* flags. TLS is used only when both <see cref="CertFile"/> and
-/// <see cref="KeyFile"/> are given (<see cref="CaFile"/> optional); otherwise the connection is plain text.
+/// How to reach etcd, mirroring flanneld's -etcd-* flags. The endpoints' scheme decides the transport (see
+/// <see cref="EtcdTransport"/>): https:// is TLS, http:// plain text.
 /// </summary>
 public sealed record EtcdOptions
 {
@@ -25,8 +25,6 @@ public sealed record EtcdOptions
 
     /// <summary>Deadline for each unary etcd call, so an outage surfaces quickly instead of hanging.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
-    public bool UsesTls => !string.IsNullOrEmpty(CertFile) && !string.IsNullOrEmpty(KeyFile);
 
     /// <summary>Every endpoint, split at commas, trimmed, empty entries dropped.</summary>
     public IReadOnlyList<string> EndpointList() =>

@@ -40,8 +40,20 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry, IDisposable
         _configKey = SubnetKey.ConfigKey(Prefix);
         // The trailing slash keeps sibling keys such as "subnets.bak/..." out of the route table.
         _subnetsPrefix = SubnetKey.SubnetsPrefix(Prefix) + "/";
-        _client = EtcdClientFactory.Create(options, logger);
+        Transport = EtcdTransport.Choose(options);
+        FailureContext = EtcdFailureContext.For(options, Transport);
+        Endpoints = string.Join(',', options.EndpointList());
+        _client = EtcdClientFactory.Create(options, Transport, logger);
     }
+
+    /// <summary>The endpoints as one comma-separated string, for log lines.</summary>
+    public string Endpoints { get; }
+
+    /// <summary>What <see cref="EtcdFailureClassifier"/> needs to explain this client's failures.</summary>
+    public EtcdFailureContext FailureContext { get; }
+
+    /// <summary>How the client dials etcd (TLS or plain text, which certificates).</summary>
+    public EtcdTransport Transport { get; }
 
     public string Prefix { get; }
 

@@ -22,6 +22,7 @@ public sealed partial class LeaseManager
                 if (needRead)
                 {
                     KeyLookup lookup = await _registry.GetKeyAsync(lease.Key, cancellationToken).ConfigureAwait(false);
+                    _health.ReportSuccess();
                     KeyEvent state = lookup.Current ?? new KeyEvent(KeyEventKind.Delete, lease.Key, ReadOnlyMemory<byte>.Empty, 0, lookup.Revision);
                     await changes.WriteAsync(new OwnKeyChange(lease.Key, state), cancellationToken).ConfigureAwait(false);
                     nextRevision = lookup.Revision + 1;
@@ -29,6 +30,7 @@ public sealed partial class LeaseManager
                 }
                 await foreach (WatchBatch batch in _registry.WatchAsync(lease.Key, isPrefix: false, nextRevision, cancellationToken).ConfigureAwait(false))
                 {
+                    _health.ReportSuccess();
                     if (lost)
                     {
                         _logger.OwnWatchRegained(subnet, nextRevision - 1);
@@ -49,9 +51,10 @@ public sealed partial class LeaseManager
             }
             catch (Exception e) when (IsTransient(e, cancellationToken))
             {
+                EtcdFailure failure = _health.ReportFailure(e);
                 if (!lost)
                 {
-                    _logger.OwnWatchLost(subnet, e.Message);
+                    _logger.OwnWatchLost(subnet, failure.Cause);
                     lost = true;
                 }
                 await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);

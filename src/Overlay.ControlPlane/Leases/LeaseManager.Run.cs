@@ -102,12 +102,20 @@ public sealed partial class LeaseManager
             LeaseWrite write = await _registry.RenewLeaseAsync(current.Key, _attributes, cancellationToken).ConfigureAwait(false);
             Lease renewed = current with { Expiration = write.Expiration };
             Volatile.Write(ref _current, renewed);
+            _health.ReportSuccess();
+            _renewFailing = false;
             _logger.LeaseRenewed(current.Subnet.ToString(), write.Expiration);
             return write.Expiration - _renewMargin;
         }
         catch (Exception e) when (IsTransient(e, cancellationToken))
         {
-            _logger.RenewFailed(current.Subnet.ToString(), e.Message);
+            EtcdFailure failure = _health.ReportFailure(e);
+            if (!_renewFailing)
+            {
+                // The lease's own warning, once per run of failures: the health reporter has named the cause and the fix.
+                _logger.RenewFailed(current.Subnet.ToString(), failure.Cause);
+                _renewFailing = true;
+            }
             return _time.GetUtcNow() + s_renewRetry;
         }
     }
@@ -131,11 +139,13 @@ public sealed partial class LeaseManager
         try
         {
             TimeSpan? left = await _registry.GetTimeToLiveAsync(change.EtcdLeaseId, cancellationToken).ConfigureAwait(false);
+            _health.ReportSuccess();
             // No etcd lease (a reservation, or one already gone): flanneld's expiry is now - 1 s, so it renews at once.
             return current with { Expiration = _time.GetUtcNow() + (left ?? TimeSpan.FromSeconds(-1)) };
         }
         catch (Exception e) when (IsTransient(e, cancellationToken))
         {
+            _health.ReportFailure(e);
             return current;
         }
     }
@@ -152,6 +162,7 @@ public sealed partial class LeaseManager
             try
             {
                 LeaseWrite? same = await _registry.CreateLeaseAsync(lost.Subnet, _attributes, cancellationToken).ConfigureAwait(false);
+                _health.ReportSuccess();
                 if (same is not null)
                 {
                     _logger.LeaseRecreated(lost.Subnet.ToString());
@@ -164,7 +175,11 @@ public sealed partial class LeaseManager
                 }
                 return other;
             }
-            catch (Exception e) when (IsTransient(e, cancellationToken) || e is LeaseAcquisitionException)
+            catch (Exception e) when (IsTransient(e, cancellationToken))
+            {
+                _health.ReportFailure(e);
+            }
+            catch (LeaseAcquisitionException e)
             {
                 if (e.Message != lastError)
                 {

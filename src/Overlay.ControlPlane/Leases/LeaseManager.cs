@@ -30,10 +30,12 @@ public sealed partial class LeaseManager
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly EtcdHealthReporter _health;
     private Lease? _current;
+    private bool _renewFailing;
 
     public LeaseManager(ISubnetRegistry registry, NetworkConfig config, uint publicIp, string? subnetFilePath, TimeSpan renewMargin,
-        ILogger logger, TimeProvider time, Random random)
+        ILogger logger, TimeProvider time, Random random, EtcdHealthReporter? health = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(config);
@@ -45,6 +47,7 @@ public sealed partial class LeaseManager
         _logger = logger;
         _time = time;
         _random = random;
+        _health = health ?? new EtcdHealthReporter(logger, EtcdFailureContext.PlainText(registry.Prefix), "etcd");
     }
 
     /// <summary>Raised (on the Run task) when the lease moved to a different subnet; the daemon re-addresses the TUN.</summary>
@@ -60,22 +63,18 @@ public sealed partial class LeaseManager
     /// </summary>
     public async Task<Lease> AcquireAsync(CancellationToken cancellationToken)
     {
-        string? lastError = null;
         while (true)
         {
             try
             {
                 Lease lease = await AcquireOnceAsync(usePreviousSubnet: true, cancellationToken).ConfigureAwait(false);
+                _health.ReportSuccess();
                 Volatile.Write(ref _current, lease);
                 return lease;
             }
             catch (Exception e) when (IsTransient(e, cancellationToken))
             {
-                if (e.Message != lastError)
-                {
-                    _logger.AcquireFailed(e.Message);
-                    lastError = e.Message;
-                }
+                _health.ReportFailure(e);
             }
             await Task.Delay(s_acquireRetry, _time, cancellationToken).ConfigureAwait(false);
         }

@@ -20,6 +20,7 @@ public sealed class PeerWatcher
     private readonly ushort _port;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly EtcdHealthReporter _health;
     private readonly Dictionary<Ipv4Subnet, PeerEndpoint> _peers = [];
     private readonly Lock _cycleLock = new();
     private CancellationTokenSource? _cycle;
@@ -30,7 +31,8 @@ public sealed class PeerWatcher
     private long _revision;
     private int _routeCount;
 
-    public PeerWatcher(ISubnetRegistry registry, Ipv4Subnet ownSubnet, int port, RouteTableHolder routes, ILogger logger, TimeProvider time)
+    public PeerWatcher(ISubnetRegistry registry, Ipv4Subnet ownSubnet, int port, RouteTableHolder routes, ILogger logger, TimeProvider time,
+        EtcdHealthReporter? health = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(routes);
@@ -42,6 +44,7 @@ public sealed class PeerWatcher
         _routes = routes;
         _logger = logger;
         _time = time;
+        _health = health ?? new EtcdHealthReporter(logger, EtcdFailureContext.PlainText(registry.Prefix), "etcd");
     }
 
     /// <summary>True while the watch stream is established (or the last etcd call succeeded).</summary>
@@ -121,7 +124,7 @@ public sealed class PeerWatcher
             }
             catch (Exception e) when (LeaseManager.IsTransient(e, cancellationToken))
             {
-                MarkDisconnected(e.Message);
+                MarkDisconnected(e);
                 await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
@@ -249,6 +252,7 @@ public sealed class PeerWatcher
 
     private void MarkConnected()
     {
+        _health.ReportSuccess();
         if (!Volatile.Read(ref _connected))
         {
             Volatile.Write(ref _connected, true);
@@ -260,12 +264,13 @@ public sealed class PeerWatcher
         }
     }
 
-    private void MarkDisconnected(string reason)
+    private void MarkDisconnected(Exception error)
     {
+        EtcdFailure failure = _health.ReportFailure(error);
         Volatile.Write(ref _connected, false);
         if (!_lossReported)
         {
-            _logger.EtcdLost(reason, RouteCount, Revision);
+            _logger.EtcdLost(failure.Cause, RouteCount, Revision);
             _lossReported = true;
         }
     }

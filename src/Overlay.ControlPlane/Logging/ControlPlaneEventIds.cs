@@ -7,6 +7,9 @@ internal static class ControlPlaneEventIds
     public const int EtcdPlainText = 1001;
     public const int LeaseSkipped = 1002;
     public const int RevokeFailed = 1003;
+    public const int EtcdTlsFilesIgnored = 1004;
+    public const int EtcdUnhealthy = 1005;
+    public const int EtcdHealthy = 1006;
 
     public const int ConfigInvalid = 1100;
     public const int ConfigMissing = 1101;

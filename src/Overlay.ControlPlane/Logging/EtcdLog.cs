@@ -8,8 +8,18 @@ internal static partial class EtcdLog
     public static partial void EtcdClientCreated(this ILogger logger, string endpoints, string mode);
 
     [LoggerMessage(ControlPlaneEventIds.EtcdPlainText, LogLevel.Warning,
-        "no certificate and key given (-etcd-certfile, -etcd-keyfile): connecting to etcd in plain text, which is insecure")]
+        "connecting to etcd in plain text (http:// endpoints), which is insecure: serve etcd over TLS and write the endpoints as https://")]
     public static partial void EtcdPlainText(this ILogger logger);
+
+    [LoggerMessage(ControlPlaneEventIds.EtcdTlsFilesIgnored, LogLevel.Warning,
+        "-etcd-cafile, -etcd-certfile and -etcd-keyfile apply to https:// endpoints only; the http:// endpoints given are dialled in plain text")]
+    public static partial void EtcdTlsFilesIgnored(this ILogger logger);
+
+    [LoggerMessage(ControlPlaneEventIds.EtcdUnhealthy, LogLevel.Warning, "etcd at {Endpoints}: {Cause}; fix: {Fix} (retrying quietly until this changes)")]
+    public static partial void EtcdUnhealthy(this ILogger logger, string endpoints, string cause, string fix);
+
+    [LoggerMessage(ControlPlaneEventIds.EtcdHealthy, LogLevel.Information, "etcd at {Endpoints} answers again (was: {Cause})")]
+    public static partial void EtcdHealthy(this ILogger logger, string endpoints, string cause);
 
     [LoggerMessage(ControlPlaneEventIds.LeaseSkipped, LogLevel.Warning, "skipping {Key}: {Problem}")]
     public static partial void LeaseSkipped(this ILogger logger, string key, string problem);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Overlay.ControlPlane.Etcd;
 
 namespace Overlay.Daemon.Options;
 
@@ -107,6 +108,15 @@ internal sealed record DaemonOptions
             {
                 throw new OptionsException("etcd-endpoints", $"-etcd-endpoints entry \"{endpoint}\" is not an http(s) URL: write it as http://HOST:PORT or https://HOST:PORT");
             }
+        }
+        try
+        {
+            // The scheme decides TLS; a lone certificate or key, or a list mixing http:// and https://, is refused here.
+            EtcdTransport.Choose(endpoints, flags.OptionalString("etcd-cafile"), flags.OptionalString("etcd-certfile"), flags.OptionalString("etcd-keyfile"));
+        }
+        catch (EtcdSettingsException e)
+        {
+            throw new OptionsException(e.Flags, e.Message);
         }
 
         var regexes = new List<Regex>();

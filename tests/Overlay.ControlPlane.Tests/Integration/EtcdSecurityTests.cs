@@ -34,7 +34,7 @@ public sealed class EtcdSecurityTests
         LeaseWrite? write = await registry.CreateLeaseAsync(Ipv4Subnet.Parse("10.244.5.0/24"), new LeaseAttributes(Ipv4.Parse("198.18.0.5")), CancellationToken.None);
         Assert.NotNull(write);
         await AssertWatchSeesAPut(server, registry);
-        Assert.True(logs.Contains("(tls)"));
+        Assert.True(logs.Contains("(tls, trusting " + tls.CaFile + ", client certificate " + tls.ClientCertFile + ")"), logs.ToString());
         Assert.False(logs.Contains("plain text"));
     }
 
@@ -56,15 +56,40 @@ public sealed class EtcdSecurityTests
     }
 
     [Fact]
-    public void CertificateWithoutKeyFallsBackToPlainTextWithAWarning()
+    public void HttpEndpointsArePlainTextWithAWarningEvenWithCertificateFiles()
     {
         var logs = new CapturedLogs();
-        var options = new EtcdOptions { Endpoints = ["http://127.0.0.1:1"], CertFile = "/nonexistent/cert.pem" };
+        var options = new EtcdOptions { Endpoints = ["http://127.0.0.1:1"], CaFile = "/nonexistent/ca.pem", CertFile = "/nonexistent/cert.pem", KeyFile = "/nonexistent/key.pem" };
 
         using var registry = new EtcdSubnetRegistry(options, logs.CreateLogger<EtcdSubnetRegistry>(), TimeProvider.System);
 
-        Assert.False(options.UsesTls);
-        Assert.True(logs.Contains("plain text, which is insecure"));
+        Assert.False(registry.Transport.Tls);
+        Assert.True(logs.Contains("plain text (http:// endpoints), which is insecure"));
+        Assert.True(logs.Contains("apply to https:// endpoints only"));
+    }
+
+    [Fact]
+    public void AnHttpsEndpointIsNeverPlainText()
+    {
+        var logs = new CapturedLogs();
+
+        using var registry = new EtcdSubnetRegistry(new EtcdOptions { Endpoints = ["https://127.0.0.1:1"] }, logs.CreateLogger<EtcdSubnetRegistry>(), TimeProvider.System);
+
+        Assert.True(registry.Transport.Tls);
+        Assert.True(logs.Contains("(tls, trusting the system roots, no client certificate)"), logs.ToString());
+        Assert.False(logs.Contains("plain text"));
+    }
+
+    [Fact]
+    public void AnUnreadableCaFileNamesTheFlag()
+    {
+        var logs = new CapturedLogs();
+        var options = new EtcdOptions { Endpoints = ["https://127.0.0.1:1"], CaFile = "/nonexistent/ca.pem" };
+
+        var e = Assert.Throws<EtcdSettingsException>(() => new EtcdSubnetRegistry(options, logs.CreateLogger<EtcdSubnetRegistry>(), TimeProvider.System));
+
+        Assert.Equal("etcd-cafile", e.Flags);
+        Assert.Contains("-etcd-cafile=/nonexistent/ca.pem", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

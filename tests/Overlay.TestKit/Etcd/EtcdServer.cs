@@ -23,6 +23,7 @@ public sealed class EtcdServer : IDisposable
     private readonly int _peerPort;
     private readonly string? _netns;
     private readonly EtcdTlsFiles? _tls;
+    private readonly bool _requireClientCertificates;
     private readonly Lock _outputLock = new();
     private readonly Queue<string> _recentOutput = new();
     private Process? _process;
@@ -33,10 +34,11 @@ public sealed class EtcdServer : IDisposable
     {
     }
 
-    private EtcdServer(string? netns, string listenAddress, int clientPort, int peerPort, EtcdTlsFiles? tls)
+    private EtcdServer(string? netns, string listenAddress, int clientPort, int peerPort, EtcdTlsFiles? tls, bool requireClientCertificates = true)
     {
         _netns = netns;
         _tls = tls;
+        _requireClientCertificates = requireClientCertificates;
         _listenAddress = listenAddress;
         ClientPort = clientPort;
         _peerPort = peerPort;
@@ -56,13 +58,14 @@ public sealed class EtcdServer : IDisposable
     }
 
     /// <summary>
-    /// Starts etcd on loopback serving TLS only, requiring client certificates signed by <paramref name="tls"/>'s CA.
-    /// The caller keeps and disposes <paramref name="tls"/>.
+    /// Starts etcd on loopback serving TLS only, with <paramref name="tls"/>'s server certificate; by default it
+    /// requires client certificates signed by <paramref name="tls"/>'s CA (--client-cert-auth), otherwise any client
+    /// may connect (one-way TLS). The caller keeps and disposes <paramref name="tls"/>.
     /// </summary>
-    public static EtcdServer StartWithTls(EtcdTlsFiles tls)
+    public static EtcdServer StartWithTls(EtcdTlsFiles tls, bool requireClientCertificates = true)
     {
         ArgumentNullException.ThrowIfNull(tls);
-        return new EtcdServer(null, "127.0.0.1", FreeTcpPort(), FreeTcpPort(), tls);
+        return new EtcdServer(null, "127.0.0.1", FreeTcpPort(), FreeTcpPort(), tls, requireClientCertificates);
     }
 
     public int ClientPort { get; }
@@ -97,11 +100,8 @@ public sealed class EtcdServer : IDisposable
             "--initial-cluster", $"{_name}={peerUrl}",
             "--initial-cluster-state", "new",
             "--initial-cluster-token", _name,
-            .. _tls is null ? [] : new[]
-            {
-                "--cert-file", _tls.ServerCertFile, "--key-file", _tls.ServerKeyFile,
-                "--trusted-ca-file", _tls.CaFile, "--client-cert-auth",
-            },
+            .. _tls is null ? [] : new[] { "--cert-file", _tls.ServerCertFile, "--key-file", _tls.ServerKeyFile },
+            .. _tls is null || !_requireClientCertificates ? [] : new[] { "--trusted-ca-file", _tls.CaFile, "--client-cert-auth" },
         ];
         var info = _netns is null
             ? new ProcessStartInfo(etcd)
@@ -223,7 +223,10 @@ public sealed class EtcdServer : IDisposable
             {
                 throw new InvalidOperationException($"etcd exited during startup: {RecentOutput()}");
             }
-            ToolResult health = TryEtcdctl("endpoint", "health", "--command-timeout=1s");
+            // Servers with a deliberately bad certificate (expired, wrong name) are healthy all the same.
+            ToolResult health = _tls is null
+                ? TryEtcdctl("endpoint", "health", "--command-timeout=1s")
+                : TryEtcdctl("endpoint", "health", "--command-timeout=1s", "--insecure-skip-tls-verify");
             if (health.ExitCode == 0)
             {
                 return;

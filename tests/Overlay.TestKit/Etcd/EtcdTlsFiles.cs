@@ -25,7 +25,11 @@ public sealed class EtcdTlsFiles : IDisposable
 
     public string ClientKeyFile => Path.Combine(Directory, "client-key.pem");
 
-    public static EtcdTlsFiles Create(string serverAddress)
+    /// <summary>
+    /// Creates the files. The server certificate names <paramref name="serverAddress"/> only (so a server listening
+    /// elsewhere presents a name mismatch) and, with <paramref name="serverCertificateExpired"/>, expired yesterday.
+    /// </summary>
+    public static EtcdTlsFiles Create(string serverAddress, bool serverCertificateExpired = false)
     {
         var files = new EtcdTlsFiles(Path.Combine(Path.GetTempPath(), $"ovt-tls-{Environment.ProcessId % 100000}-{Random.Shared.Next(100000):D5}"));
         System.IO.Directory.CreateDirectory(files.Directory);
@@ -36,10 +40,11 @@ public sealed class EtcdTlsFiles : IDisposable
         var caRequest = new CertificateRequest("CN=overlay test CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using X509Certificate2 ca = caRequest.CreateSelfSigned(from, until);
+        using X509Certificate2 ca = caRequest.CreateSelfSigned(from.AddDays(-7), until);
         File.WriteAllText(files.CaFile, ca.ExportCertificatePem());
 
-        Issue(ca, "CN=etcd", "1.3.6.1.5.5.7.3.1", IPAddress.Parse(serverAddress), from, until, files.ServerCertFile, files.ServerKeyFile);
+        Issue(ca, "CN=etcd", "1.3.6.1.5.5.7.3.1", IPAddress.Parse(serverAddress),
+            serverCertificateExpired ? from.AddDays(-3) : from, serverCertificateExpired ? from.AddDays(-1) : until, files.ServerCertFile, files.ServerKeyFile);
         Issue(ca, "CN=root", "1.3.6.1.5.5.7.3.2", null, from, until, files.ClientCertFile, files.ClientKeyFile);
         return files;
     }
