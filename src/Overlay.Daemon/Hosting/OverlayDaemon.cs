@@ -74,7 +74,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         TryAcceptLocal(plane.DeviceName);
         _logger.DeviceReady(plane.DeviceName, Ipv4.Format(lease.Subnet.Network), mtu, config.Network.ToString());
 
-        var router = new OutboundProcessor(routes, lease.Subnet.Network);
+        var router = new OutboundProcessor(routes, lease.Subnet.Network, options.CreateIcmpReplyLimiter());
         var capture = new CaptureTap();
         var receiver = new InboundProcessor(routes, dropUnknownSources: options.SourceCheck) { Capture = capture };
         router.Capture = capture;
