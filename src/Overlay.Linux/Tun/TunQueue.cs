@@ -17,8 +17,10 @@ namespace Overlay.Linux.Tun;
 /// </summary>
 /// <remarks>
 /// Threading follows <see cref="ITunQueue"/>: one reader thread; either <c>Write</c> from the reader and one other
-/// thread (read and write have separate native scratch). Counters are this queue's only, updated once per batch,
-/// readable from any thread. Dispose only after the threads using the queue have returned.
+/// thread. Read, plain write and gathered write each have their own native scratch, so the outbound thread's plain
+/// writes (ICMP replies) may overlap the inbound thread's gathered writes; with offloads on, one write method must not
+/// run on two threads at once. Counters are this queue's only, updated once per batch, readable from any thread.
+/// Dispose only after the threads using the queue have returned.
 /// </remarks>
 public sealed unsafe class TunQueue : ITunQueue
 {
@@ -46,7 +48,11 @@ public sealed unsafe class TunQueue : ITunQueue
     private readonly iovec* _writeVectors;
     private readonly iovec* _gatherVectors;
     private readonly virtio_net_hdr* _readHeader;
+    // One vnet header per write path: the outbound thread writes ICMP replies with Write(PacketBatch) while the
+    // inbound thread writes merges with the gathered Write, and a shared header let one overwrite the other's
+    // mid-write (a superpacket sent with a reply's "no GSO" header is dropped by the kernel).
     private readonly virtio_net_hdr* _writeHeader;
+    private readonly virtio_net_hdr* _gatherHeader;
 
     // Read pacing, owned by the reading thread: whether the last drain saw the queue empty, and how many packets were
     // read since the last poll wake.
@@ -71,17 +77,18 @@ public sealed unsafe class TunQueue : ITunQueue
         _shutdown = shutdown;
         int vectorsBytes = 2 * sizeof(iovec);
         int gatherBytes = GatherVectors * sizeof(iovec);
-        _scratch = (byte*)NativeMemory.AllocZeroed((nuint)((2 * vectorsBytes) + gatherBytes + (2 * sizeof(virtio_net_hdr))));
+        _scratch = (byte*)NativeMemory.AllocZeroed((nuint)((2 * vectorsBytes) + gatherBytes + (3 * sizeof(virtio_net_hdr))));
         _readVectors = (iovec*)_scratch;
         _writeVectors = (iovec*)(_scratch + vectorsBytes);
         _gatherVectors = (iovec*)(_scratch + (2 * vectorsBytes));
         _readHeader = (virtio_net_hdr*)(_scratch + (2 * vectorsBytes) + gatherBytes);
         _writeHeader = _readHeader + 1;
+        _gatherHeader = _readHeader + 2;
         _readVectors[0].iov_base = _readHeader;
         _readVectors[0].iov_len = sizeof(virtio_net_hdr);
         _writeVectors[0].iov_base = _writeHeader;
         _writeVectors[0].iov_len = sizeof(virtio_net_hdr);
-        _gatherVectors[0].iov_base = _writeHeader;
+        _gatherVectors[0].iov_base = _gatherHeader;
         _gatherVectors[0].iov_len = sizeof(virtio_net_hdr);
     }
 
@@ -416,7 +423,7 @@ public sealed unsafe class TunQueue : ITunQueue
         }
         if (_vnetHeader)
         {
-            VnetHeader.Write(in packets.Offload(p), _writeHeader);
+            VnetHeader.Write(in packets.Offload(p), _gatherHeader);
             return v;
         }
         return v - 1;
