@@ -9,6 +9,7 @@ using Overlay.Linux.Udp;
 using Overlay.TestKit;
 using Overlay.TestKit.Allocation;
 using Overlay.TestKit.Namespaces;
+using Overlay.TestKit.Packets;
 using Overlay.TestKit.Privileged;
 
 namespace Overlay.Linux.Tests.Tun;
@@ -174,6 +175,70 @@ public sealed class TunOffloadTests
             Assert.Equal(1, tun.Write(received, gathered));
             Assert.Equal(0, tun.WriteFailures);
             Assert.Equal(data, connection.ReceiveAtServer(data.Length));
+        });
+    }
+
+    [PrivilegedFact]
+    public void Plain_writes_on_one_thread_do_not_spoil_gathered_writes_on_another()
+    {
+        // The daemon's shape: the outbound thread writes ICMP replies (plain packets, no offload) into the queue while
+        // the inbound thread writes merged segments gathered from its receive batch. Every merge must reach the
+        // socket whole and every reply must be accepted, however the two interleave (with one vnet header scratch
+        // for both, a merge sent with a reply's header lost its checksum offload and never arrived).
+        using TestNamespace ns = TestNamespace.Create("tsw");
+        NamespaceThread.Run(ns.Name, () =>
+        {
+            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(60), s_offload);
+            TunDevice tun = overlay.Device;
+            using InboundConnection connection = InboundConnection.Open(tun);
+            PacketBatch replies = TunReads.Single(
+                new PacketBuilder { Source = s_remotePod, Destination = OverlayAddresses.LeaseAddress }.Udp(destinationPort: 9), OffloadInfo.None, 1500);
+            const int Merges = 2000;
+            const int Segments = 8;
+            const int SegmentBytes = 1000;
+            byte[] data = Payloads.Create(Merges * Segments * SegmentBytes, 7);
+            var received = new PacketBatch(Segments, OverlayAddresses.Mtu);
+            var gathered = new GatheredPackets(Segments);
+            var coalescer = new GroCoalescer(Segments);
+
+            using var done = new CancellationTokenSource();
+            long repliesWritten = 0;
+            var plainWriter = new Thread(() =>
+            {
+                for (int i = 0; i < 2_000_000 && !done.IsCancellationRequested; i++)
+                {
+                    Interlocked.Add(ref repliesWritten, tun.Write(replies));
+                }
+            })
+            { IsBackground = true, Name = "plain-writer" };
+            plainWriter.Start();
+            try
+            {
+                Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref repliesWritten) > 0, TimeSpan.FromSeconds(10)), "the plain writer never wrote");
+                for (int merge = 0; merge < Merges; merge++)
+                {
+                    int start = merge * Segments * SegmentBytes;
+                    for (int i = 0; i < Segments; i++)
+                    {
+                        byte flags = i == Segments - 1 ? (byte)(TcpSegments.Ack | TcpSegments.Psh) : TcpSegments.Ack;
+                        int offset = start + (i * SegmentBytes);
+                        byte[] segment = connection.Segment(offset, data.AsSpan(offset, SegmentBytes), flags);
+                        segment.CopyTo(received.Slot(i));
+                        received.Length(i) = segment.Length;
+                    }
+                    received.Count = Segments;
+                    gathered.Clear();
+                    coalescer.Coalesce(received, gathered);
+                    Assert.Equal(1, tun.Write(received, gathered));
+                    Assert.Equal(data[start..(start + (Segments * SegmentBytes))], connection.ReceiveAtServer(Segments * SegmentBytes));
+                }
+            }
+            finally
+            {
+                done.Cancel();
+                Assert.True(plainWriter.Join(TimeSpan.FromSeconds(30)), "the plain writer did not stop");
+            }
+            Assert.Equal(0, tun.WriteFailures);
         });
     }
 
