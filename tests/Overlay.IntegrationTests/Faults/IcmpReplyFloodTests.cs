@@ -83,6 +83,7 @@ public sealed partial class IcmpReplyFloodTests(ITestOutputHelper output)
     {
         using IperfServer server = IperfServer.Start(lab.Host(1), secondTun);
         (long sentBefore, long suppressedBefore) = Replies(lab);
+        long[] lossesBefore = Losses(lab);
         var window = Stopwatch.StartNew();
         UdpFlood? sender = flood is null
             ? null
@@ -93,6 +94,8 @@ public sealed partial class IcmpReplyFloodTests(ITestOutputHelper output)
         (long floodSent, TimeSpan floodTime) = sender?.Wait() ?? (0, TimeSpan.Zero);
         (long sentAfter, long suppressedAfter) = Replies(lab);
         window.Stop();
+        long[] lossesAfter = Losses(lab);
+        long[] losses = [.. lossesAfter.Select((after, i) => after - lossesBefore[i])];
         Assert.True(client.ExitCode == 0, $"iperf3 failed ({client.ExitCode}): {client.StandardOutput}{client.StandardError}");
 
         using JsonDocument json = JsonDocument.Parse(client.StandardOutput);
@@ -103,7 +106,8 @@ public sealed partial class IcmpReplyFloodTests(ITestOutputHelper output)
             floodTime.TotalSeconds > 0 ? floodSent / floodTime.TotalSeconds : 0,
             sentAfter - sentBefore,
             suppressedAfter - suppressedBefore,
-            window.Elapsed);
+            window.Elapsed,
+            losses);
     }
 
     /// <summary>Host 2's ICMP replies sent and suppressed so far, from its /metrics.</summary>
@@ -120,6 +124,18 @@ public sealed partial class IcmpReplyFloodTests(ITestOutputHelper output)
         Assert.True(line.Success, $"no series {series} in:\n{metrics}");
         return (long)double.Parse(line.Groups[1].Value, CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// Where a stream's packets can be lost in the lab, per host: packets the kernel dropped on their way into
+    /// flannel0 for overlayd to read (its queue was full), and datagrams dropped at the UDP sockets for a full buffer.
+    /// </summary>
+    private static long[] Losses(OverlayLab lab) =>
+    [
+        long.Parse(lab.Host(0).Exec("cat", "/sys/class/net/flannel0/statistics/tx_dropped").Trim(), CultureInfo.InvariantCulture),
+        long.Parse(lab.Host(1).Exec("cat", "/sys/class/net/flannel0/statistics/tx_dropped").Trim(), CultureInfo.InvariantCulture),
+        lab.Snmp(0, "Udp", "RcvbufErrors"),
+        lab.Snmp(1, "Udp", "RcvbufErrors"),
+    ];
 
     /// <summary>An address in the overlay network whose /24 is neither host's lease (the lab holds only those two).</summary>
     private static string UnleasedAddress(string firstTun, string secondTun)
@@ -141,10 +157,12 @@ public sealed partial class IcmpReplyFloodTests(ITestOutputHelper output)
     private static partial Regex SuppressedSeries();
 
     private sealed record Phase(
-        double GbitsPerSecond, long Retransmits, double FloodPerSecond, long RepliesSent, long RepliesSuppressed, TimeSpan Window)
+        double GbitsPerSecond, long Retransmits, double FloodPerSecond, long RepliesSent, long RepliesSuppressed, TimeSpan Window,
+        long[] Losses)
     {
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
             $"{GbitsPerSecond:0.00} Gbit/s, {Retransmits} retransmits; flood {FloodPerSecond:0} datagrams/s; " +
-            $"replies sent {RepliesSent}, suppressed {RepliesSuppressed} in {Window.TotalSeconds:0.0} s");
+            $"replies sent {RepliesSent}, suppressed {RepliesSuppressed} in {Window.TotalSeconds:0.0} s; " +
+            $"flannel0 queue drops h1 {Losses[0]}, h2 {Losses[1]}; UDP buffer drops h1 {Losses[2]}, h2 {Losses[3]}");
     }
 }
