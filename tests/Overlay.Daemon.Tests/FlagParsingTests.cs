@@ -1,4 +1,5 @@
 using Overlay.Daemon.Options;
+using Overlay.DataPlane.Forwarding;
 
 namespace Overlay.Daemon.Tests;
 
@@ -61,6 +62,39 @@ public class FlagParsingTests
         Assert.True(Parse().PinWhenLight);
         Assert.False(Parse("-pin-when-light=false").PinWhenLight);
         Assert.False(DaemonOptions.Parse([], name => name == "FLANNELD_PIN_WHEN_LIGHT" ? "false" : null).PinWhenLight);
+    }
+
+    [Fact]
+    public void Icmp_replies_are_limited_as_the_kernel_limits_its_own_by_default()
+    {
+        DaemonOptions options = Parse();
+        Assert.Equal((1000, 50), (options.IcmpReplyRate, options.IcmpReplyBurst));
+        IcmpReplyLimiter limiter = options.CreateIcmpReplyLimiter()!;
+        Assert.Equal((1000, 50), (limiter.RepliesPerSecond, limiter.Burst));
+    }
+
+    [Fact]
+    public void Icmp_reply_limit_is_set_by_flag_or_environment_and_minus_one_lifts_it()
+    {
+        DaemonOptions options = Parse("-icmp-reply-rate=20", "-icmp-reply-burst", "5");
+        Assert.Equal((20, 5), (options.IcmpReplyRate, options.IcmpReplyBurst));
+        Assert.Equal(0, Parse("-icmp-reply-rate=0").CreateIcmpReplyLimiter()!.RepliesPerSecond);
+        Assert.Null(Parse("-icmp-reply-rate", "-1").CreateIcmpReplyLimiter());
+
+        var env = new Dictionary<string, string> { ["FLANNELD_ICMP_REPLY_RATE"] = "-1", ["FLANNELD_ICMP_REPLY_BURST"] = "7" };
+        DaemonOptions fromEnv = DaemonOptions.Parse([], name => env.GetValueOrDefault(name));
+        Assert.Equal((DaemonOptions.UnlimitedIcmpReplies, 7), (fromEnv.IcmpReplyRate, fromEnv.IcmpReplyBurst));
+        Assert.Contains("FLANNELD_ICMP_REPLY_RATE", fromEnv.FromEnvironment);
+    }
+
+    [Theory]
+    [InlineData("-icmp-reply-rate=-2")]
+    [InlineData("-icmp-reply-rate=10000001")]
+    public void Icmp_reply_rate_out_of_range_names_the_flag_and_the_special_values(string arg)
+    {
+        OptionsException error = Assert.Throws<OptionsException>(() => Parse(arg));
+        Assert.Equal("icmp-reply-rate", error.Flag);
+        Assert.Contains("0 for no replies or -1 for no limit", error.Message);
     }
 
     [Fact]
@@ -160,6 +194,8 @@ public class FlagParsingTests
     [InlineData("-batch-size=0", "batch-size")]
     [InlineData("-udp-buffer-bytes=100", "udp-buffer-bytes")]
     [InlineData("-tun-txqueuelen=0", "tun-txqueuelen")]
+    [InlineData("-icmp-reply-burst=0", "icmp-reply-burst")]
+    [InlineData("-icmp-reply-burst=1000001", "icmp-reply-burst")]
     [InlineData("-cpus=one", "cpus")]
     [InlineData("-cpus=0,,1", "cpus")]
     [InlineData("-cpus=-1", "cpus")]

@@ -85,7 +85,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         int tunIndex = netlink.GetLinkIndex(plane.DeviceName);
         netlink.SetLinkMtu(tunIndex, mtu);
         netlink.SetTxQueueLength(tunIndex, options.TunTxQueueLength);
-        var router = new OutboundProcessor(routes, lease.Subnet.Network);
+        var router = new OutboundProcessor(routes, lease.Subnet.Network, options.CreateIcmpReplyLimiter());
         var binding = new LeaseBinding(netlink, tunIndex, plane.DeviceName, router, config, mtu, options.SubnetFile, options.IpMasquerade, _logger);
         binding.Bind(lease);
         netlink.SetLinkUp(tunIndex);

@@ -39,6 +39,7 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableCounter("tun_superpackets_written", () => counters.Snapshot().SuperpacketsBuilt, "superpackets", "Superpackets merged from two or more received packets and offered to the TUN");
         _meter.CreateObservableCounter("tun_superpacket_packets_written", () => counters.Snapshot().SegmentsCoalesced, "packets", "Received packets merged into those superpackets");
         _meter.CreateObservableCounter("icmp_replies", () => counters.Snapshot().IcmpRepliesGenerated, "packets", "ICMP net-unreachable replies written into the TUN");
+        _meter.CreateObservableCounter("icmp_replies_suppressed", () => counters.Snapshot().IcmpRepliesSuppressed, "packets", "Unrouted packets left unanswered because ICMP replies were over -icmp-reply-rate (still counted as no_route drops)");
         PeerCounters peers = counters.Peers;
         _meter.CreateObservableCounter("peer_sent_packets", () => PerPeer(peers, routes, p => p.SentPackets), "packets", "Packets sent to each peer (by its public IP)");
         _meter.CreateObservableCounter("peer_sent_bytes", () => PerPeer(peers, routes, p => p.SentBytes), "bytes", "Bytes sent to each peer (inner packets)");

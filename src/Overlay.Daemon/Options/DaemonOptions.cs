@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Overlay.ControlPlane.Etcd;
+using Overlay.DataPlane.Forwarding;
 
 namespace Overlay.Daemon.Options;
 
@@ -50,6 +51,12 @@ internal sealed record DaemonOptions
     /// </summary>
     public bool PinWhenLight { get; init; } = true;
     public int UdpBufferBytes { get; init; } = 7 * 1024 * 1024;
+
+    /// <summary>ICMP net-unreachable replies per second, the kernel's default; 0: none; <see cref="UnlimitedIcmpReplies"/>: no limit.</summary>
+    public int IcmpReplyRate { get; init; } = IcmpReplyLimiter.DefaultRepliesPerSecond;
+
+    /// <summary>ICMP replies allowed at once after a quiet spell.</summary>
+    public int IcmpReplyBurst { get; init; } = IcmpReplyLimiter.DefaultBurst;
     public int TunTxQueueLength { get; init; } = 1000;
     public bool ShowVersion { get; init; }
     public IReadOnlyList<string> FromEnvironment { get; init; } = [];
@@ -58,6 +65,16 @@ internal sealed record DaemonOptions
     /// One queue per two CPUs, 1 to 8: each queue runs two busy threads (TUN to UDP, UDP to TUN), and more threads
     /// than cores only adds wake-ups and cache misses (on 2 cores, 1 queue moved 1.5x the TCP of 2 queues).
     /// </summary>
+    /// <summary>The <c>-icmp-reply-rate</c> that answers every unrouted packet, as flannel does.</summary>
+    public const int UnlimitedIcmpReplies = -1;
+
+    /// <summary>
+    /// The shared limiter the outbound threads consult before answering an unrouted packet, or null when replies are
+    /// unlimited.
+    /// </summary>
+    public IcmpReplyLimiter? CreateIcmpReplyLimiter() =>
+        IcmpReplyRate == UnlimitedIcmpReplies ? null : new IcmpReplyLimiter(IcmpReplyRate, IcmpReplyBurst);
+
     public static int DefaultQueues(int processorCount) => Math.Clamp(processorCount / 2, 1, 8);
 
     /// <summary>Parses and validates; throws <see cref="UsageException"/> (exit 2) or <see cref="OptionsException"/> (exit 1).</summary>
@@ -153,6 +170,18 @@ internal sealed record DaemonOptions
             throw new OptionsException("udp-buffer-bytes", $"-udp-buffer-bytes={udpBuffer} is out of range: use 65536..1073741824 (default 7340032)");
         }
         IReadOnlyList<int> cpus = ParseCpus(flags.String("cpus", ""));
+        int icmpRate = flags.Int("icmp-reply-rate", IcmpReplyLimiter.DefaultRepliesPerSecond);
+        if (icmpRate is < UnlimitedIcmpReplies or > IcmpReplyLimiter.MaximumRepliesPerSecond)
+        {
+            throw new OptionsException("icmp-reply-rate",
+                $"-icmp-reply-rate={icmpRate} is out of range: use replies per second from 1 to {IcmpReplyLimiter.MaximumRepliesPerSecond}, 0 for no replies or -1 for no limit (default {IcmpReplyLimiter.DefaultRepliesPerSecond})");
+        }
+        int icmpBurst = flags.Int("icmp-reply-burst", IcmpReplyLimiter.DefaultBurst);
+        if (icmpBurst is < 1 or > IcmpReplyLimiter.MaximumBurst)
+        {
+            throw new OptionsException("icmp-reply-burst",
+                $"-icmp-reply-burst={icmpBurst} is out of range: use 1..{IcmpReplyLimiter.MaximumBurst} replies (default {IcmpReplyLimiter.DefaultBurst})");
+        }
         int txQueue = flags.Int("tun-txqueuelen", 1000);
         if (txQueue is < 1 or > 1_000_000)
         {
@@ -189,6 +218,8 @@ internal sealed record DaemonOptions
             Cpus = cpus,
             PinWhenLight = flags.Bool("pin-when-light", true),
             UdpBufferBytes = udpBuffer,
+            IcmpReplyRate = icmpRate,
+            IcmpReplyBurst = icmpBurst,
             TunTxQueueLength = txQueue,
             FromEnvironment = flags.FromEnvironment,
         };

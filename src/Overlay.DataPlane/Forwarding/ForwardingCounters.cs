@@ -22,6 +22,7 @@ public sealed class ForwardingCounters
     private long _tunPacketsWritten;
     private long _tunBytesWritten;
     private long _icmpRepliesGenerated;
+    private long _icmpRepliesSuppressed;
     private long _superpacketsSplit;
     private long _segmentsProduced;
     private long _superpacketsBuilt;
@@ -43,6 +44,7 @@ public sealed class ForwardingCounters
         AddIfNonZero(ref _tunPacketsWritten, tally.TunPacketsWritten);
         AddIfNonZero(ref _tunBytesWritten, tally.TunBytesWritten);
         AddIfNonZero(ref _icmpRepliesGenerated, tally.IcmpRepliesGenerated);
+        AddIfNonZero(ref _icmpRepliesSuppressed, tally.IcmpRepliesSuppressed);
         AddIfNonZero(ref _superpacketsSplit, tally.SuperpacketsSplit);
         AddIfNonZero(ref _segmentsProduced, tally.SegmentsProduced);
         AddIfNonZero(ref _superpacketsBuilt, tally.SuperpacketsBuilt);
@@ -71,6 +73,7 @@ public sealed class ForwardingCounters
         TunPacketsWritten: Interlocked.Read(ref _tunPacketsWritten),
         TunBytesWritten: Interlocked.Read(ref _tunBytesWritten),
         IcmpRepliesGenerated: Interlocked.Read(ref _icmpRepliesGenerated),
+        IcmpRepliesSuppressed: Interlocked.Read(ref _icmpRepliesSuppressed),
         SuperpacketsSplit: Interlocked.Read(ref _superpacketsSplit),
         SegmentsProduced: Interlocked.Read(ref _segmentsProduced),
         SuperpacketsBuilt: Interlocked.Read(ref _superpacketsBuilt),

@@ -4,7 +4,9 @@ namespace Overlay.DataPlane.Forwarding;
 /// The totals of <see cref="ForwardingCounters"/> at one moment: plain values for a log line or a metrics exporter.
 /// Packets on the TUN side count ICMP replies written back into the device as well as forwarded packets. With TUN
 /// offloads, packet and byte totals still count plain packets, as a TUN without offloads would have carried them;
-/// the superpacket totals say how many crossed the device merged (all 0 on the plain path).
+/// the superpacket totals say how many crossed the device merged (all 0 on the plain path). Every unrouted packet
+/// counts in <see cref="DroppedNoRoute"/>; those answered count in <see cref="IcmpRepliesGenerated"/> as well, those
+/// the reply limit left unanswered in <see cref="IcmpRepliesSuppressed"/>.
 /// </summary>
 public sealed record ForwardingSnapshot(
     long TunPacketsRead,
@@ -16,6 +18,7 @@ public sealed record ForwardingSnapshot(
     long TunPacketsWritten,
     long TunBytesWritten,
     long IcmpRepliesGenerated,
+    long IcmpRepliesSuppressed,
     long SuperpacketsSplit,
     long SegmentsProduced,
     long SuperpacketsBuilt,

@@ -28,6 +28,9 @@ public sealed class ForwardingTally
 
     public long IcmpRepliesGenerated { get; private set; }
 
+    /// <summary>Unrouted packets that would have been answered but for the ICMP reply limit.</summary>
+    public long IcmpRepliesSuppressed { get; private set; }
+
     /// <summary>Superpackets read from an offload TUN and cut into plain packets.</summary>
     public long SuperpacketsSplit { get; private set; }
 
@@ -71,6 +74,8 @@ public sealed class ForwardingTally
     }
 
     public void AddIcmpReply() => IcmpRepliesGenerated++;
+
+    public void AddIcmpReplySuppressed() => IcmpRepliesSuppressed++;
 
     public void AddSuperpacketsSplit(int superpackets, int segments)
     {
@@ -118,6 +123,7 @@ public sealed class ForwardingTally
         TunPacketsWritten = 0;
         TunBytesWritten = 0;
         IcmpRepliesGenerated = 0;
+        IcmpRepliesSuppressed = 0;
         SuperpacketsSplit = 0;
         SegmentsProduced = 0;
         SuperpacketsBuilt = 0;

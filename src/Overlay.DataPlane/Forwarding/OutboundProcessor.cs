@@ -8,7 +8,7 @@ namespace Overlay.DataPlane.Forwarding;
 
 /// <summary>
 /// TUN → UDP, per batch: validate and trim each packet, look its destination up in the route table, answer a
-/// missing route with an ICMP net-unreachable for the TUN, drop an expiring TTL, decrement the TTL, and set the
+/// missing route with an ICMP net-unreachable for the TUN (within the reply limit, if one is set), drop an expiring TTL, decrement the TTL, and set the
 /// slot's endpoint to the route's next hop, counting it for that peer. Dropped slots get length 0 and are counted in
 /// the caller's tally.
 /// </summary>
@@ -19,13 +19,19 @@ namespace Overlay.DataPlane.Forwarding;
 public sealed class OutboundProcessor
 {
     private readonly RouteTableHolder _routes;
+    private readonly IcmpReplyLimiter? _replyLimiter;
     private uint _localAddress;
 
-    public OutboundProcessor(RouteTableHolder routes, uint localAddress = 0)
+    /// <param name="routes">Where each batch's route table comes from.</param>
+    /// <param name="localAddress">See <see cref="LocalAddress"/>.</param>
+    /// <param name="replyLimiter">Limits ICMP replies across every thread this processor serves; null answers every
+    /// unrouted packet, as flannel does.</param>
+    public OutboundProcessor(RouteTableHolder routes, uint localAddress = 0, IcmpReplyLimiter? replyLimiter = null)
     {
         ArgumentNullException.ThrowIfNull(routes);
         _routes = routes;
         _localAddress = localAddress;
+        _replyLimiter = replyLimiter;
     }
 
     /// <summary>
@@ -52,7 +58,8 @@ public sealed class OutboundProcessor
     /// (length trimmed, TTL decremented, endpoint set) or dropped (length 0).</param>
     /// <param name="replies">Where replies for the TUN go; slots must hold <see cref="IcmpNetUnreachable.MaximumLength"/>
     /// bytes, or <see cref="ArgumentException"/> is thrown before any packet is touched.</param>
-    /// <param name="tally">The calling thread's tally: receives drops and generated replies.</param>
+    /// <param name="tally">The calling thread's tally: receives drops, generated replies and replies the limit
+    /// suppressed (an unrouted packet is a <see cref="DropReason.NoRoute"/> drop either way).</param>
     public void Process(PacketBatch packets, PacketBatch replies, ForwardingTally tally)
     {
         ArgumentNullException.ThrowIfNull(packets);
@@ -83,8 +90,13 @@ public sealed class OutboundProcessor
             {
                 lengths[i] = 0;
                 tally.AddDrop(DropReason.NoRoute);
-                if (localAddress != 0 && replies.Count < replies.Capacity)
+                if (localAddress != 0 && replies.Count < replies.Capacity && IcmpNetUnreachable.ShouldReply(packet))
                 {
+                    if (_replyLimiter is not null && !_replyLimiter.TryTake())
+                    {
+                        tally.AddIcmpReplySuppressed();
+                        continue;
+                    }
                     int replyLength = IcmpNetUnreachable.Write(packet, localAddress, replies.Slot(replies.Count));
                     if (replyLength > 0)
                     {

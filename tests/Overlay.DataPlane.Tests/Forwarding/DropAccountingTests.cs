@@ -129,6 +129,36 @@ public sealed class DropAccountingTests : IDisposable
     }
 
     [Fact]
+    public void RepliesOverTheLimitAreSuppressedAndCountedApartFromThoseSent()
+    {
+        var clock = new ManualClock();
+        using var host = new InMemoryHost(_fabric, "198.18.0.5", "10.244.5.0/24", replyLimiter: new IcmpReplyLimiter(1000, 3, clock));
+        var toNowhere = new PacketBuilder { Source = host.Pod(2), Destination = Ipv4.Parse("10.244.9.9") };
+        // An ICMP packet is never answered (RFC 792), so it takes no token from the bucket.
+        host.Tun.Inject(toNowhere.IcmpEcho());
+        for (int i = 0; i < 10; i++)
+        {
+            host.Tun.Inject(toNowhere.Udp());
+        }
+
+        host.Outbound.PumpOnce();
+
+        ForwardingSnapshot first = host.Counters.Snapshot();
+        Assert.Equal((11L, 3L, 7L, 3L), (first.DroppedNoRoute, first.IcmpRepliesGenerated, first.IcmpRepliesSuppressed, first.TunPacketsWritten));
+
+        clock.Advance(2);
+        for (int i = 0; i < 10; i++)
+        {
+            host.Tun.Inject(toNowhere.Udp());
+        }
+        host.Outbound.PumpOnce();
+
+        ForwardingSnapshot second = host.Counters.Snapshot();
+        Assert.Equal((21L, 5L, 15L, 5L), (second.DroppedNoRoute, second.IcmpRepliesGenerated, second.IcmpRepliesSuppressed, second.TunPacketsWritten));
+        Assert.Equal(0, second.UdpPacketsSent);
+    }
+
+    [Fact]
     public void OversizeDatagramArrivesEmptyAndIsCountedNotThrown()
     {
         using var smallSlots = new InMemoryHost(_fabric, "198.18.0.4", "10.244.4.0/24", slotSize: 256);

@@ -19,13 +19,14 @@ internal sealed class InMemoryHost : IDisposable
         int batchCapacity = 64,
         int slotSize = 1500,
         int tunQueueCapacity = 1024,
-        int? tunWriteCapacity = null)
+        int? tunWriteCapacity = null,
+        IcmpReplyLimiter? replyLimiter = null)
     {
         Underlay = new PeerEndpoint(Ipv4.Parse(underlayAddress), Port);
         Lease = Ipv4Subnet.Parse(lease);
         Tun = new InMemoryTun(tunQueueCapacity, slotSize, tunWriteCapacity) { ReadWait = TimeSpan.FromMilliseconds(200) };
         Socket = fabric.Bind(Underlay);
-        Processor = new OutboundProcessor(Routes, Lease.Network);
+        Processor = new OutboundProcessor(Routes, Lease.Network, replyLimiter);
         InboundProcessor = new InboundProcessor(Routes);
         Outbound = new OutboundLoop(Tun, Socket, Processor, Counters, batchCapacity, slotSize, $"tun-to-udp-{underlayAddress}");
         Inbound = new InboundLoop(Socket, Tun, InboundProcessor, Counters, batchCapacity, slotSize, $"udp-to-tun-{underlayAddress}");

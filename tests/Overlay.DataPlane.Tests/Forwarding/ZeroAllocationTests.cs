@@ -18,13 +18,15 @@ public sealed class ZeroAllocationTests
     public void SteadyStateForwardingAllocatesNothing()
     {
         var fabric = new InMemoryUdpFabric();
-        using var a = new InMemoryHost(fabric, "198.18.0.1", "10.244.1.0/24", batchCapacity: PacketsPerRound);
+        // The reply limit as the daemon sets it, tight enough that each round's unrouted packets meet it both ways.
+        using var a = new InMemoryHost(fabric, "198.18.0.1", "10.244.1.0/24", batchCapacity: PacketsPerRound,
+            replyLimiter: new IcmpReplyLimiter(10_000, 2));
         using var b = new InMemoryHost(fabric, "198.18.0.2", "10.244.2.0/24", batchCapacity: PacketsPerRound);
         a.RouteTo(b);
         b.RouteTo(a);
         var toB = new PacketBuilder { Source = a.Pod(2), Destination = b.Pod(3), Payload = new byte[1200] };
-        // Every path in one mix: forwarded, no route with an ICMP reply, expired TTL, and malformed; and inbound,
-        // datagrams from a sender that is not a peer.
+        // Every path in one mix: forwarded, no route with an ICMP reply or one over the limit, expired TTL, and
+        // malformed; and inbound, datagrams from a sender that is not a peer.
         byte[] notIpv4 = toB.Udp();
         notIpv4[0] = 0x60;
         byte[][] mix =
@@ -58,6 +60,7 @@ public sealed class ZeroAllocationTests
         ForwardingSnapshot afterB = b.Counters.Snapshot();
         Assert.Equal(windows * RoundsPerWindow * PacketsPerRound, afterA.TunPacketsRead - warmA.TunPacketsRead);
         Assert.True(afterA.IcmpRepliesGenerated > warmA.IcmpRepliesGenerated);
+        Assert.True(afterA.IcmpRepliesSuppressed > 0);
         Assert.True(afterA.DroppedTtlExpired > warmA.DroppedTtlExpired);
         Assert.True(afterB.TunPacketsWritten - warmB.TunPacketsWritten >= windows * RoundsPerWindow * PacketsPerRound * 3 / mix.Length);
         Assert.Equal(windows * RoundsPerWindow * StrangerDatagramsPerRound, afterB.DroppedUnknownSource - warmB.DroppedUnknownSource);

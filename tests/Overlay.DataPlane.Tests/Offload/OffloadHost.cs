@@ -22,13 +22,14 @@ internal sealed class OffloadHost : IDisposable
         int segmentCapacity = 128,
         int inboundCapacity = 128,
         int socketQueueCapacity = 1024,
-        int tunWriteCapacity = 64)
+        int tunWriteCapacity = 64,
+        IcmpReplyLimiter? replyLimiter = null)
     {
         Underlay = new PeerEndpoint(Ipv4.Parse(underlayAddress), Port);
         Lease = Ipv4Subnet.Parse(lease);
         Tun = new OffloadTun(readCapacity: 16, writeCapacity: tunWriteCapacity) { ReadWait = TimeSpan.FromMilliseconds(200) };
         Socket = fabric.Bind(Underlay, socketQueueCapacity, Batches.Mtu);
-        Processor = new OutboundProcessor(Routes, Lease.Network);
+        Processor = new OutboundProcessor(Routes, Lease.Network, replyLimiter);
         InboundProcessor = new InboundProcessor(Routes);
         Outbound = new SegmentingOutboundLoop(
             Tun, Socket, Processor, Counters, superpacketCapacity, segmentCapacity, Batches.Mtu, $"tun-to-udp-{underlayAddress}");

@@ -24,7 +24,8 @@ public sealed class OffloadZeroAllocationTests
     {
         using var pair = new HostPair();
         // Every outbound path in one round: split TSO and USO, a checksum to complete, a plain packet, no route with
-        // ICMP replies, an expiring TTL, a malformed superpacket, and more segments than one send holds.
+        // ICMP replies (some sent, some over the limit), an expiring TTL, a malformed superpacket, and more segments
+        // than one send holds.
         var ip = new PacketBuilder { Source = pair.A.Pod(2), Destination = pair.B.Pod(3), DontFragment = true };
         var round = new (byte[] Packet, OffloadInfo Offload)[]
         {
@@ -58,6 +59,7 @@ public sealed class OffloadZeroAllocationTests
         ForwardingSnapshot a = pair.A.Counters.Snapshot();
         Assert.True(packets >= RoundsPerWindow * 50, $"{packets} packets measured");
         Assert.True(a.IcmpRepliesGenerated > 0, "no ICMP replies");
+        Assert.True(a.IcmpRepliesSuppressed > 0, "no ICMP reply over the limit");
         Assert.True(a.DroppedTtlExpired > 0, "no expired TTL");
         Assert.True(a.DroppedBadOffload > 0, "no malformed superpacket");
         Assert.Equal(pair.A.Outbound.SuperpacketsSplit, a.SuperpacketsSplit);
@@ -143,7 +145,9 @@ public sealed class OffloadZeroAllocationTests
 
         public HostPair()
         {
-            A = new OffloadHost(_fabric, "198.18.0.1", "10.244.1.0/24", superpacketCapacity: 8, segmentCapacity: 64);
+            // The reply limit as the daemon sets it, tight enough that each round's four replies meet it both ways.
+            A = new OffloadHost(_fabric, "198.18.0.1", "10.244.1.0/24", superpacketCapacity: 8, segmentCapacity: 64,
+                replyLimiter: new IcmpReplyLimiter(10_000, 2));
             B = new OffloadHost(_fabric, "198.18.0.2", "10.244.2.0/24", inboundCapacity: 256);
             A.RouteTo(B);
             B.RouteTo(A);
