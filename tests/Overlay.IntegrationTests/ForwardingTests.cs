@@ -135,6 +135,15 @@ public sealed class ForwardingTests(ForwardingLabFixture fixture) : IClassFixtur
         Assert.Matches(@"overlay_batches\S*\{direction=""tun_to_udp"",packets=""1""\} [1-9]", metrics);
         // Every bucket is exported, used or not (a ping fills only small ones): the series must exist, at any value.
         Assert.Matches(@"overlay_batches\S*\{direction=""udp_to_tun"",packets=""64\+""\} \d", metrics);
+        // The I/O layer's own error counts are exported beside the drops they explain; nothing failed here.
+        foreach (string name in (string[])["overlay_udp_send_failures", "overlay_udp_receive_errors", "overlay_udp_truncated_datagrams",
+            "overlay_tun_read_errors", "overlay_tun_write_failures"])
+        {
+            Assert.Matches(name + @"\S* 0\b", metrics);
+        }
+        // The lab runs with offloads: GSO is on, and this host's lease is labelled.
+        Assert.Matches(@"overlay_udp_gso_enabled\S* 1", metrics);
+        Assert.Matches(@"overlay_lease_info\{subnet=""10\.244\.\d+\.0/24""\} 1", metrics);
     }
 
     [PrivilegedFact]

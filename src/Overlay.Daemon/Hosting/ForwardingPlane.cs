@@ -38,6 +38,9 @@ internal sealed class ForwardingPlane : IDisposable
 
     public IReadOnlyList<UdpBatchSocket> Sockets => _sockets;
 
+    /// <summary>The TUN device's queues, one per forwarding thread pair.</summary>
+    public IReadOnlyList<TunQueue> Queues => _tun.Queues;
+
     /// <summary>Totals the loops add to; created by the daemon before the plane, so the admin socket can serve them from the start.</summary>
     public ForwardingCounters Counters { get; }
 
@@ -134,7 +137,24 @@ internal sealed class ForwardingPlane : IDisposable
             onThreadStart = loop => pinning.RegisterCurrentThread(queueSlotOfLoop[loop].Queue, queueSlotOfLoop[loop].Slot);
             _pinning = pinning;
         }
-        _reactor = new Reactor(loops, onFault, onThreadStart);
+        foreach (UdpBatchSocket socket in _sockets)
+        {
+            ushort port = socket.LocalPort;
+            socket.GsoDisabled += reason => logger.GsoFellBack(port, reason);
+        }
+        // A loop that ends on its own says which call failed, with its errno, from the queue or socket it drove.
+        void Explain(IForwardingLoop loop, Exception fault)
+        {
+            if (fault is LoopEndedException ended && queueSlotOfLoop.TryGetValue(loop, out (int Queue, int Slot) place))
+            {
+                string? cause = place.Slot == 0
+                    ? _tun.Queues[place.Queue].FaultDescription ?? _sockets[place.Queue].FaultDescription
+                    : _sockets[place.Queue].FaultDescription ?? _tun.Queues[place.Queue].FaultDescription;
+                fault = new LoopEndedException(ended.LoopName, cause ?? "its TUN queue and UDP socket report no fault; a shutdown raced it");
+            }
+            onFault(loop, fault);
+        }
+        _reactor = new Reactor(loops, Explain, onThreadStart);
         _reactor.Start();
         _pinning?.Start();
     }

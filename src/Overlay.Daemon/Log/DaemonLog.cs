@@ -90,6 +90,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventIds.MasqueradeMoveFailed, LogLevel.Error, "masquerade rules could not be moved to subnet {Subnet} (retried at the next resync): {Reason}")]
     public static partial void MasqueradeMoveFailed(this ILogger logger, string subnet, string reason);
 
+    [LoggerMessage(EventIds.GsoFellBack, LogLevel.Warning, "UDP GSO turned off at run time on the socket of port {Port}: {Reason}")]
+    public static partial void GsoFellBack(this ILogger logger, ushort port, string reason);
+
     [LoggerMessage(EventIds.StartRefused, LogLevel.Critical, "{Reason}; nothing was changed: no lease taken, no device created, no subnet file written")]
     public static partial void StartRefused(this ILogger logger, string reason);
 

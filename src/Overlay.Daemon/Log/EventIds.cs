@@ -35,4 +35,5 @@ internal static class EventIds
     public const int OldAddressRemoved = 41;
     public const int MasqueradeMoveFailed = 42;
     public const int StartRefused = 43;
+    public const int GsoFellBack = 44;
 }

@@ -3,6 +3,7 @@ using Overlay.ControlPlane;
 using Overlay.Daemon.Hosting;
 using Overlay.DataPlane.Forwarding;
 using Overlay.DataPlane.Routing;
+using Overlay.Linux.Tun;
 using Overlay.Linux.Udp;
 
 namespace Overlay.Daemon.Metrics;
@@ -52,6 +53,12 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableCounter("udp_gro_messages", () => Sum(plane.Sockets, s => s.GroMessages), "messages", "Coalesced UDP GRO receives");
         _meter.CreateObservableCounter("udp_gro_segments", () => Sum(plane.Sockets, s => s.GroSegments), "packets", "Packets received inside UDP GRO messages");
         _meter.CreateObservableCounter("udp_gro_messages_in_place", () => Sum(plane.Sockets, s => s.GroMessagesInPlace), "messages", "UDP GRO receives the kernel wrote straight into a forwarding batch, with no copy out");
+        _meter.CreateObservableGauge("udp_gso_enabled", () => AllGso(plane.Sockets), null, "1 while every UDP socket sends with GSO; 0 once the kernel refused it (the log says why)");
+        _meter.CreateObservableCounter("udp_send_failures", () => Sum(plane.Sockets, s => s.SendFailures), "packets", "Datagrams the kernel refused to send (each dropped as SendFailed)");
+        _meter.CreateObservableCounter("udp_receive_errors", () => Sum(plane.Sockets, s => s.ReceiveErrors), "errors", "recvmmsg failures other than EAGAIN");
+        _meter.CreateObservableCounter("udp_truncated_datagrams", () => Sum(plane.Sockets, s => s.TruncatedDatagrams), "datagrams", "Datagrams longer than a slot, dropped");
+        _meter.CreateObservableCounter("tun_read_errors", () => Sum(plane.Queues, q => q.ReadErrors), "errors", "TUN read failures other than EAGAIN, and reads too short for a vnet header");
+        _meter.CreateObservableCounter("tun_write_failures", () => Sum(plane.Queues, q => q.WriteFailures), "packets", "Packets the TUN refused (each dropped as TunWriteFailed)");
         _meter.CreateObservableGauge("routes", () => routes.Current.Count, "routes", "Peer routes in the table the data plane uses");
         _meter.CreateObservableGauge("route_table_age_seconds", () => routes.Age.TotalSeconds, "s", "Seconds since the route table was last published");
         _meter.CreateObservableGauge("etcd_connected", () => controlPlane.EtcdConnected ? 1 : 0, null, "1 while the etcd watch is connected");
@@ -94,14 +101,26 @@ internal sealed class OverlayMetrics : IDisposable
         }
     }
 
-    private static long Sum(IReadOnlyList<UdpBatchSocket> sockets, Func<UdpBatchSocket, long> counter)
+    private static long Sum<T>(IReadOnlyList<T> sources, Func<T, long> counter)
     {
         long total = 0;
-        foreach (UdpBatchSocket socket in sockets)
+        foreach (T source in sources)
         {
-            total += counter(socket);
+            total += counter(source);
         }
         return total;
+    }
+
+    private static int AllGso(IReadOnlyList<UdpBatchSocket> sockets)
+    {
+        foreach (UdpBatchSocket socket in sockets)
+        {
+            if (!socket.GsoEnabled)
+            {
+                return 0;
+            }
+        }
+        return 1;
     }
 
     private static IEnumerable<Measurement<int>> LeaseInfo(ControlPlaneService controlPlane)

@@ -112,8 +112,7 @@ public sealed class Reactor
             {
                 // Run returns only when asked to stop or when its source reports shutdown or a fault: unasked, one
                 // direction of forwarding is gone, and the daemon must not go on looking healthy.
-                _onLoopFailed(loop, new InvalidOperationException(
-                    $"forwarding loop '{loop.Name}' ended without being asked to stop: its TUN queue or UDP socket reported a fault"));
+                _onLoopFailed(loop, new LoopEndedException(loop.Name));
             }
         }
         catch (Exception exception)

@@ -104,6 +104,9 @@ public sealed unsafe class TunQueue : ITunQueue
     /// </summary>
     public int FaultErrno => Volatile.Read(ref _faultErrno);
 
+    /// <summary>Which call failed and why, for logs; null while the queue has not faulted.</summary>
+    public string? FaultDescription => FaultErrno is int errno and not 0 ? $"TUN queue {Index}: read failed: {Errno.Describe(errno)}" : null;
+
     /// <summary>
     /// Drains up to <c>batch.Capacity</c> packets with non-blocking reads, blocking in poll only while nothing is
     /// ready; after a drain that found the queue empty it polls first, and under light traffic it returns the first

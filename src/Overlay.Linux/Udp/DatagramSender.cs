@@ -63,6 +63,9 @@ internal sealed unsafe class DatagramSender : IDisposable
 
     public string? GsoDisabledReason => _gsoDisabledReason;
 
+    /// <summary>Called once, on the sending thread, when GSO is turned off at run time; the argument is the reason.</summary>
+    public event Action<string>? GsoDisabled;
+
     public long DatagramsSent => Volatile.Read(ref _datagramsSent);
 
     public long BytesSent => Volatile.Read(ref _bytesSent);
@@ -310,6 +313,7 @@ internal sealed unsafe class DatagramSender : IDisposable
         Volatile.Write(ref _gso, false);
         _gsoDisabledReason =
             $"sendmmsg with UDP_SEGMENT ({segments} datagrams of {segmentSize} bytes) refused: {Errno.Describe(errno)}; sending one datagram per message from now on";
+        GsoDisabled?.Invoke(_gsoDisabledReason);
     }
 
     private int RemainingDatagrams(int start, int entries)

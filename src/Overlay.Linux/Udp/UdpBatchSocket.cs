@@ -117,6 +117,21 @@ public sealed class UdpBatchSocket : IUdpBatchSocket
     /// <summary>Non-zero when <see cref="Receive"/> returned false because the socket failed, not because of shutdown.</summary>
     public int FaultErrno => _receiver.FaultErrno;
 
+    /// <summary>Which call failed and why, for logs; null while the socket has not faulted.</summary>
+    public string? FaultDescription => FaultErrno is int errno and not 0
+        ? $"UDP socket {Ipv4.Format(BindAddress)}:{LocalPort}: receive failed: {Errno.Describe(errno)}"
+        : null;
+
+    /// <summary>
+    /// Raised once, on the sending thread, when the kernel refuses UDP GSO at run time and sends go one datagram per
+    /// message from then on; the argument says why.
+    /// </summary>
+    public event Action<string>? GsoDisabled
+    {
+        add => _sender.GsoDisabled += value;
+        remove => _sender.GsoDisabled -= value;
+    }
+
     /// <summary>
     /// Opens a plain socket (no GSO, GRO or port sharing). Buffer sizes of 0 keep the kernel defaults; otherwise
     /// SO_RCVBUFFORCE/SO_SNDBUFFORCE are tried first (they pass net.core.*mem_max, with CAP_NET_ADMIN), then the capped

@@ -144,8 +144,9 @@ public sealed class ReactorTests
         reactor.Start();
 
         Assert.True(reportedEvent.Wait(s_patience));
-        Assert.IsType<InvalidOperationException>(reported);
-        Assert.Contains("gives-up", reported!.Message);
+        LoopEndedException ended = Assert.IsType<LoopEndedException>(reported);
+        Assert.Equal("gives-up", ended.LoopName);
+        Assert.Contains("gives-up", ended.Message);
         Assert.True(reactor.Join(s_patience));
     }
 

@@ -26,6 +26,8 @@ public sealed class UdpGsoFallbackTests
             using UdpBatchSocket receiver = UdpBatchSocket.Open(loopback, 0, 16, shutdown, new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
             using UdpBatchSocket sender = UdpBatchSocket.Open(loopback, 0, 16, shutdown, new UdpSocketOptions { Gso = true });
             Assert.True(sender.GsoEnabled, sender.GsoDisabledReason);
+            var announced = new List<string>();
+            sender.GsoDisabled += announced.Add;
             int[] sizes = [1600, 1600, 1600, 1000, 1000, 1000];
 
             int sent = sender.Send(Datagrams.BatchOf(SlotSize, sizes, receiver.LocalEndpoint));
@@ -37,12 +39,15 @@ public sealed class UdpGsoFallbackTests
             // The run is 1600 x3 plus the shorter 1000 that ends it; Linux says EMSGSIZE (older kernels EINVAL).
             Assert.Contains("UDP_SEGMENT (4 datagrams of 1600 bytes) refused", sender.GsoDisabledReason, StringComparison.Ordinal);
             Assert.Matches(@"\(errno (90|22)\)", sender.GsoDisabledReason);
+            // Announced once, with the same reason, so the daemon can log it and clear its GSO metric.
+            Assert.Equal(sender.GsoDisabledReason, Assert.Single(announced));
             Assert.Equal(0, sender.GsoRuns);
             var received = Datagrams.ReceiveAll(receiver, new PacketBatch(16, SlotSize), sizes.Length);
             Datagrams.AssertArrivedInOrder(sizes, Enumerable.Range(0, sizes.Length), received, sender.LocalEndpoint);
 
             // Sticky: a run GSO could carry now goes one datagram per message.
             Assert.Equal(3, sender.Send(Datagrams.BatchOf(SlotSize, [500, 500, 500], receiver.LocalEndpoint)));
+            Assert.Single(announced);
             Assert.Equal(0, sender.GsoRuns);
             Assert.Equal(3, Datagrams.ReceiveAll(receiver, new PacketBatch(16, SlotSize), 3).Count);
         });
