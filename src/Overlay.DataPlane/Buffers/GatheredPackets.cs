@@ -26,6 +26,7 @@ public sealed class GatheredPackets
 
     // Indexed by source slot: the next tail of the same packet, or End.
     private readonly int[] _nextTail;
+    private readonly int[] _outcomes;
 
     /// <param name="capacity">The largest source batch capacity: at most that many packets, and as many pieces.</param>
     public GatheredPackets(int capacity)
@@ -40,6 +41,7 @@ public sealed class GatheredPackets
         _lastTail = new int[capacity];
         _offloads = new OffloadInfo[capacity];
         _nextTail = new int[capacity];
+        _outcomes = new int[capacity];
     }
 
     public int Capacity => _head.Length;
@@ -70,6 +72,9 @@ public sealed class GatheredPackets
 
     /// <summary>Offload metadata for the packet's virtio-net header: <see cref="OffloadInfo.None"/> unless merged.</summary>
     public ref OffloadInfo Offload(int packet) => ref _offloads[packet];
+
+    /// <summary>What the last write did with packet <paramref name="packet"/>: <see cref="SlotOutcome.Done"/> or its errno.</summary>
+    public ref int Outcome(int packet) => ref _outcomes[packet];
 
     public void Clear() => Count = 0;
 

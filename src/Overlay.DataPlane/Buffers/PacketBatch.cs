@@ -23,6 +23,9 @@ public sealed class PacketBatch
     private readonly int[] _lengths;
     private readonly PeerEndpoint[] _endpoints;
     private readonly OffloadInfo[] _offloads;
+    private readonly int[] _outcomes;
+    private readonly int[] _peers;
+    private int _count;
 
     public PacketBatch(int capacity, int slotSize)
     {
@@ -34,6 +37,8 @@ public sealed class PacketBatch
         _lengths = new int[capacity];
         _endpoints = new PeerEndpoint[capacity];
         _offloads = new OffloadInfo[capacity];
+        _outcomes = new int[capacity];
+        _peers = new int[capacity];
     }
 
     public int Capacity { get; }
@@ -41,8 +46,20 @@ public sealed class PacketBatch
     /// <summary>Bytes available in each slot: the largest packet the batch can hold.</summary>
     public int SlotSize { get; }
 
-    /// <summary>Slots in use, from 0. Set by whoever fills the batch.</summary>
-    public int Count { get; set; }
+    /// <summary>Slots in use, from 0. Set by whoever fills the batch; never more than <see cref="Capacity"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or above <see cref="Capacity"/>.</exception>
+    public int Count
+    {
+        get => _count;
+        set
+        {
+            if ((uint)value > (uint)Capacity)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"a batch of {Capacity} slots cannot hold {value} packets");
+            }
+            _count = value;
+        }
+    }
 
     /// <summary>The pinned slab. Slot <c>i</c> starts at <c>i * SlotSize</c>.</summary>
     public byte[] Slab => _slab;
@@ -61,12 +78,28 @@ public sealed class PacketBatch
     /// </summary>
     public ref OffloadInfo Offload(int index) => ref _offloads[index];
 
+    /// <summary>
+    /// What the last send or write did with slot <paramref name="index"/>: <see cref="SlotOutcome.Done"/> or the errno
+    /// it was refused with. Set by the I/O layer for every non-empty slot it was handed; meaningless for empty slots.
+    /// </summary>
+    public ref int Outcome(int index) => ref _outcomes[index];
+
+    /// <summary>
+    /// The route table's index of the peer slot <paramref name="index"/> goes to (or came from), -1 for none: set by
+    /// the processors, so that per-peer counts are added from the send's outcome, not before it.
+    /// </summary>
+    public ref int Peer(int index) => ref _peers[index];
+
     /// <summary>Lengths of all slots; entries past <see cref="Count"/> are stale.</summary>
     public Span<int> Lengths => _lengths;
 
     public Span<PeerEndpoint> Endpoints => _endpoints;
 
     public Span<OffloadInfo> Offloads => _offloads;
+
+    public Span<int> Outcomes => _outcomes;
+
+    public Span<int> Peers => _peers;
 
     public void Clear() => Count = 0;
 }

@@ -108,7 +108,7 @@ public sealed class CaptureTap
             return;
         }
         long utcTicks = _time.GetUtcNow().UtcTicks;
-        int count = Math.Clamp(batch.Count, 0, batch.Capacity);
+        int count = batch.Count;
         ReadOnlySpan<int> lengths = batch.Lengths;
         byte[] slab = batch.Slab;
         int slotSize = batch.SlotSize;

@@ -59,7 +59,7 @@ public sealed class InboundLoop : IForwardingLoop
         {
             return false;
         }
-        int received = Math.Clamp(_packets.Count, 0, _packets.Capacity);
+        int received = _packets.Count;
         _tally.AddUdpReceived(received, PendingPackets.TotalBytes(_packets));
         _tally.AddBatch(BatchSide.Inbound, received);
         _processor.Process(_packets, _tally);

@@ -65,7 +65,7 @@ public sealed class InboundProcessor
         peers.Bind(table);
         Span<int> lengths = packets.Lengths;
         ReadOnlySpan<PeerEndpoint> senders = packets.Endpoints;
-        int count = Math.Min(packets.Count, packets.Capacity);
+        int count = packets.Count;
         // A batch is mostly runs from one sender (a GRO message is split into consecutive slots): look each run's
         // sender up once.
         uint lastSender = 0;

@@ -66,7 +66,7 @@ public sealed class OutboundLoop : IForwardingLoop
         {
             return false;
         }
-        int read = Math.Clamp(_packets.Count, 0, _packets.Capacity);
+        int read = _packets.Count;
         _tally.AddTunRead(read, PendingPackets.TotalBytes(_packets));
         _tally.AddBatch(BatchSide.Outbound, read);
         _replies.Count = 0;

@@ -72,12 +72,11 @@ public sealed class OutboundProcessor
         }
 
         RouteTable table = _routes.Current;
-        PeerTally peers = tally.Peers;
-        peers.Bind(table);
+        tally.Peers.Bind(table);
         uint localAddress = LocalAddress;
         Span<int> lengths = packets.Lengths;
         Span<PeerEndpoint> endpoints = packets.Endpoints;
-        int count = Math.Min(packets.Count, packets.Capacity);
+        int count = packets.Count;
         for (int i = 0; i < count; i++)
         {
             if (!PacketValidator.TryAdmit(packets.Slot(i), ref lengths[i], tally, out Span<byte> packet))
@@ -115,7 +114,8 @@ public sealed class OutboundProcessor
                 continue;
             }
             endpoints[i] = nextHop;
-            peers.AddSent(peerIndex, packet.Length);
+            // Counted for the peer once the send's outcome is known (BatchHandoff.Send), not before.
+            packets.Peer(i) = peerIndex;
         }
         Capture?.Offer(packets, CaptureDirection.Outbound);
     }

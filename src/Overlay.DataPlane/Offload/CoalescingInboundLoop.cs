@@ -83,7 +83,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         {
             return false;
         }
-        int received = Math.Clamp(_packets.Count, 0, _packets.Capacity);
+        int received = _packets.Count;
         _tally.AddUdpReceived(received, PendingPackets.TotalBytes(_packets));
         _tally.AddBatch(BatchSide.Inbound, received);
         _processor.Process(_packets, _tally);
@@ -92,15 +92,14 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         int pending = _superpackets.Count;
         if (pending > 0)
         {
-            int written = BatchHandoff.Write(_tun, _packets, _superpackets);
-            // Like sendmmsg, a short write is taken to have stopped at the first refusal.
+            BatchHandoff.Write(_tun, _packets, _superpackets);
             int packetsWritten = 0;
             long bytesWritten = 0;
             int packetsRefused = 0;
             for (int slot = 0; slot < pending; slot++)
             {
                 int packets = _superpackets.Pieces(slot);
-                if (slot < written)
+                if (_superpackets.Outcome(slot) == SlotOutcome.Done)
                 {
                     packetsWritten += packets;
                     bytesWritten += PlainBytes(slot, packets);

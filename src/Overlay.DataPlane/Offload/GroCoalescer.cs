@@ -139,7 +139,7 @@ public sealed class GroCoalescer
     private CoalescingResult Gather(PacketBatch packets, GatheredPackets output, int mergeLimit)
     {
         _last = output;
-        int count = Math.Clamp(packets.Count, 0, packets.Capacity);
+        int count = packets.Count;
         output.Clear();
         _flows.Clear();
         for (int i = 0; i < count; i++)

@@ -91,7 +91,7 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         {
             return false;
         }
-        int count = Math.Clamp(_superpackets.Count, 0, _superpackets.Capacity);
+        int count = _superpackets.Count;
         long split = 0;
         long produced = 0;
         long rounds = 0;

@@ -47,9 +47,9 @@ public static partial class SuperpacketSegmenter
         {
             throw new ArgumentException("Segments must go to a different batch than the superpackets.", nameof(segments));
         }
-        int count = Math.Clamp(superpackets.Count, 0, superpackets.Capacity);
+        int count = superpackets.Count;
         ArgumentOutOfRangeException.ThrowIfNegative(first);
-        segments.Count = Math.Clamp(segments.Count, 0, segments.Capacity);
+        segments.Count = segments.Count;
 
         int slot = first;
         int appended = 0;

@@ -59,7 +59,7 @@ public sealed unsafe class TunWriter : ITunWriter
     /// Writes each non-empty slot of <c>0..batch.Count-1</c> with its own write() (writev with the slot's vnet header
     /// when offloads are on; without them <see cref="PacketBatch.Offload"/> is ignored). On EAGAIN it waits up to
     /// 10 ms for POLLOUT and retries once; a packet still refused is counted in the queue's write failures and
-    /// dropped. Returns the number of packets written.
+    /// dropped. Each non-empty slot's <see cref="PacketBatch.Outcome"/> says which. Returns the number of packets written.
     /// </summary>
     /// <exception cref="InvalidOperationException">Another thread already writes with this writer.</exception>
     public int Write(PacketBatch batch)
@@ -70,6 +70,7 @@ public sealed unsafe class TunWriter : ITunWriter
         byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
         ReadOnlySpan<int> lengths = batch.Lengths;
         ReadOnlySpan<OffloadInfo> offloads = batch.Offloads;
+        Span<int> outcomes = batch.Outcomes;
         var totals = new WriteTotals();
 
         for (int i = 0; i < count; i++)
@@ -81,7 +82,7 @@ public sealed unsafe class TunWriter : ITunWriter
             }
             if ((uint)length > (uint)slotSize)
             {
-                totals.Refused(LibC.EINVAL);
+                outcomes[i] = totals.Refused(LibC.EINVAL);
                 continue;
             }
             byte* packet = slab + ((long)i * slotSize);
@@ -99,7 +100,7 @@ public sealed unsafe class TunWriter : ITunWriter
             {
                 result = WriteOne(packet, length);
             }
-            totals.Add(result, expected, length);
+            outcomes[i] = totals.Add(result, expected, length);
         }
 
         _queue.PublishWrites(totals.Written, totals.Bytes, totals.Failures, totals.LastErrno);
@@ -126,7 +127,7 @@ public sealed unsafe class TunWriter : ITunWriter
             int vectors = GatherPacket(source, packets, p, slab, slotSize);
             if (vectors < 0)
             {
-                totals.Refused(LibC.EINVAL);
+                packets.Outcome(p) = totals.Refused(LibC.EINVAL);
                 continue;
             }
             int length = packets.Length(p);
@@ -138,7 +139,7 @@ public sealed unsafe class TunWriter : ITunWriter
             {
                 result = Syscall.WriteV(_fd, first, vectors);
             }
-            totals.Add(result, expected, length);
+            packets.Outcome(p) = totals.Add(result, expected, length);
         }
 
         _queue.PublishWrites(totals.Written, totals.Bytes, totals.Failures, totals.LastErrno);
@@ -225,23 +226,23 @@ public sealed unsafe class TunWriter : ITunWriter
         public int Failures;
         public int LastErrno;
 
-        public void Add(long result, long expected, int length)
+        /// <summary>Counts one write's result and returns its outcome: done, or the errno (EIO for a short write).</summary>
+        public int Add(long result, long expected, int length)
         {
             if (result == expected)
             {
                 Written++;
                 Bytes += length;
+                return SlotOutcome.Done;
             }
-            else
-            {
-                Refused(result < 0 ? (int)-result : LibC.EIO);
-            }
+            return Refused(result < 0 ? (int)-result : LibC.EIO);
         }
 
-        public void Refused(int errno)
+        public int Refused(int errno)
         {
             Failures++;
             LastErrno = errno;
+            return errno;
         }
     }
 }

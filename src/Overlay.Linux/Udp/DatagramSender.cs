@@ -33,6 +33,11 @@ internal sealed unsafe class DatagramSender : IDisposable
     private long _gsoRuns;
     private long _gsoSegments;
 
+    // The batch of the Send in progress, for MarkEntry; only the sending thread touches them.
+    private PacketBatch? _batch;
+    private byte* _slab;
+    private int _slotSize;
+
     /// <param name="fd">The socket; not owned.</param>
     /// <param name="maxDatagrams">Most datagrams (and entries) per sendmmsg.</param>
     /// <param name="gso">Whether the kernel accepted UDP_SEGMENT at setup.</param>
@@ -81,9 +86,19 @@ internal sealed unsafe class DatagramSender : IDisposable
     /// <summary>See <see cref="UdpBatchSocket.Send"/>.</summary>
     public int Send(PacketBatch batch)
     {
-        int count = Math.Min(batch.Count, batch.Capacity);
+        int count = batch.Count;
         var totals = new SendTotals();
         int next = 0;
+        // Every packet starts as never handed over; each entry the kernel takes or refuses overwrites its slots.
+        ReadOnlySpan<int> pending = batch.Lengths[..count];
+        Span<int> outcomes = batch.Outcomes;
+        for (int i = 0; i < count; i++)
+        {
+            outcomes[i] = pending[i] != 0 ? SlotOutcome.BufferFull : SlotOutcome.Done;
+        }
+        _batch = batch;
+        _slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        _slotSize = batch.SlotSize;
 
         while (next < count && totals.Waits <= MaxSendWaitsPerCall)
         {
@@ -121,6 +136,7 @@ internal sealed unsafe class DatagramSender : IDisposable
             Interlocked.Add(ref _sendFailures, totals.Failures);
             Volatile.Write(ref _lastSendErrno, totals.LastErrno);
         }
+        _batch = null;
         return totals.Sent;
     }
 
@@ -156,6 +172,7 @@ internal sealed unsafe class DatagramSender : IDisposable
                     totals.Failures++;
                     totals.LastErrno = LibC.EMSGSIZE;
                 }
+                batch.Outcome(next) = SlotOutcome.Malformed;
                 next++;
                 continue;
             }
@@ -250,6 +267,7 @@ internal sealed unsafe class DatagramSender : IDisposable
             {
                 for (int i = start; i < start + result; i++)
                 {
+                    MarkEntry(i, SlotOutcome.Done);
                     int segments = _entrySegments[i];
                     totals.Bytes += _messages.Messages[i].msg_len;
                     totals.Sent += segments;
@@ -272,6 +290,7 @@ internal sealed unsafe class DatagramSender : IDisposable
                     totals.Failures += RemainingDatagrams(start, entries);
                     totals.LastErrno = LibC.EAGAIN;
                     return -1;
+                    // Their slots keep the BufferFull outcome they started with.
                 }
                 continue;
             }
@@ -286,24 +305,42 @@ internal sealed unsafe class DatagramSender : IDisposable
                 int single = Syscall.SendMmsg(_fd, _messages.Messages + start, 1, 0);
                 if (single == 1)
                 {
+                    _batch!.Outcome(_entryFirstSlot[start]) = SlotOutcome.Done;
                     DisableGso(errno, start);
                     totals.Sent++;
                     totals.Bytes += _messages.Messages[start].msg_len;
                     return _entryFirstSlot[start] + 1;
                 }
                 errno = single < 0 ? -single : errno;
+                header->msg_iovlen = _entrySegments[start];
             }
             totals.LastErrno = errno;
             if (UdpBatchSocket.IsFatalSocketError(errno))
             {
                 totals.Failures += RemainingDatagrams(start, entries);
+                for (int i = start; i < entries; i++)
+                {
+                    MarkEntry(i, errno);
+                }
                 return -1;
             }
             // sendmmsg reports an error only for the first unsent entry: that entry (all of its run) alone is refused.
             totals.Failures += _entrySegments[start];
+            MarkEntry(start, errno);
             start++;
         }
         return -1;
+    }
+
+    /// <summary>Sets the outcome of every slot entry <paramref name="entry"/> carries (its iovecs point into the batch's slab).</summary>
+    private void MarkEntry(int entry, int outcome)
+    {
+        msghdr* header = _messages.Header(entry);
+        iovec* vectors = header->msg_iov;
+        for (int v = 0; v < (int)header->msg_iovlen; v++)
+        {
+            _batch!.Outcome((int)(((byte*)vectors[v].iov_base - _slab) / _slotSize)) = outcome;
+        }
     }
 
     private void DisableGso(int errno, int entry)

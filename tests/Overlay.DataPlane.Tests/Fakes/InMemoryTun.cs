@@ -61,7 +61,13 @@ internal sealed class InMemoryTun : ITunQueue, ITunWriter
         int written = 0;
         for (int i = 0; i < batch.Count; i++)
         {
-            if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i)))
+            if (batch.Length(i) == 0)
+            {
+                continue;
+            }
+            bool taken = _fromForwarder.TryEnqueue(batch.Packet(i));
+            batch.Outcome(i) = taken ? SlotOutcome.Done : SlotOutcome.NoBuffers;
+            if (taken)
             {
                 written++;
             }
@@ -76,7 +82,9 @@ internal sealed class InMemoryTun : ITunQueue, ITunWriter
         for (int p = 0; p < packets.Count; p++)
         {
             int length = packets.CopyTo(source, p, _gatherScratch);
-            if (_fromForwarder.TryEnqueue(_gatherScratch.AsSpan(0, length)))
+            bool taken = _fromForwarder.TryEnqueue(_gatherScratch.AsSpan(0, length));
+            packets.Outcome(p) = taken ? SlotOutcome.Done : SlotOutcome.NoBuffers;
+            if (taken)
             {
                 written++;
             }

@@ -40,7 +40,13 @@ internal sealed class InMemoryUdpSocket : IUdpBatchSocket
         int sent = 0;
         for (int i = 0; i < batch.Count; i++)
         {
-            if (batch.Length(i) > 0 && _fabric.Deliver(batch.Packet(i), Local, batch.Endpoint(i)))
+            if (batch.Length(i) == 0)
+            {
+                continue;
+            }
+            bool delivered = _fabric.Deliver(batch.Packet(i), Local, batch.Endpoint(i));
+            batch.Outcome(i) = delivered ? SlotOutcome.Done : SlotOutcome.NoBuffers;
+            if (delivered)
             {
                 sent++;
             }

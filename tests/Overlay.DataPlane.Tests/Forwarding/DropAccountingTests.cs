@@ -73,6 +73,39 @@ public sealed class DropAccountingTests : IDisposable
     }
 
     [Fact]
+    public void Sent_bytes_and_per_peer_counts_come_from_each_slots_outcome_not_from_the_first_n_slots()
+    {
+        // Refused sends (to an address nobody is bound to) sit between accepted ones, with other sizes: a count of
+        // "the first n non-empty slots" would take the refused ones' bytes, and counting before the send would
+        // credit their peer.
+        PacketBuilder toB = new() { Source = _a.Pod(2), Destination = _b.Pod(3) };
+        PacketBuilder toUnbound = toB with { Destination = Ipv4.Parse("10.244.3.3") };
+        byte[][] packets =
+        [
+            (toUnbound with { Payload = new byte[100] }).Udp(), (toB with { Payload = new byte[200] }).Udp(),
+            (toUnbound with { Payload = new byte[50] }).Udp(), (toB with { Payload = new byte[300] }).Udp(),
+        ];
+        foreach (byte[] packet in packets)
+        {
+            Assert.True(_a.Tun.Inject(packet));
+        }
+
+        Assert.True(_a.Outbound.PumpOnce());
+
+        ForwardingSnapshot a = _a.Counters.Snapshot();
+        Assert.Equal(2, a.UdpPacketsSent);
+        Assert.Equal(packets[1].Length + packets[3].Length, a.UdpBytesSent);
+        Assert.Equal(2, a.DroppedSendFailed);
+        PeerTraffic[] peers = [.. _a.Counters.Peers.Snapshot(_a.Routes.Current)];
+        PeerTraffic b = peers.Single(p => p.Address == _b.Underlay.Address);
+        Assert.Equal(2, b.SentPackets);
+        Assert.Equal(packets[1].Length + packets[3].Length, b.SentBytes);
+        PeerTraffic unbound = peers.Single(p => p.Address == Ipv4.Parse("198.18.0.99"));
+        Assert.Equal(0, unbound.SentPackets);
+        Assert.Equal(0, unbound.SentBytes);
+    }
+
+    [Fact]
     public void EveryInboundDropIsCountedUnderItsReason()
     {
         PacketBuilder toB = new() { Source = _a.Pod(2), Destination = _b.Pod(3) };

@@ -33,6 +33,32 @@ public sealed class UdpBatchSocketLoopbackTests : IDisposable
         Assert.Equal(new PeerEndpoint(s_loopback, socket.LocalPort), socket.LocalEndpoint);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Each_slot_reports_its_own_outcome_when_a_refused_datagram_sits_between_accepted_ones(bool gso)
+    {
+        using UdpBatchSocket receiver = UdpBatchSocket.Open(s_loopback, 0, 16, _shutdown);
+        using UdpBatchSocket sender = UdpBatchSocket.Open(s_loopback, 0, 16, _shutdown, new UdpSocketOptions { Gso = gso });
+        var refused = new PeerEndpoint(s_loopback, 0);
+        // Port 0 is no destination: the kernel refuses that entry alone (EINVAL) and sendmmsg goes on after it.
+        PeerEndpoint[] destinations = [receiver.LocalEndpoint, receiver.LocalEndpoint, refused, receiver.LocalEndpoint, receiver.LocalEndpoint];
+        int[] sizes = [300, 300, 100, 500, 0];
+        PacketBatch batch = Datagrams.BatchOf(SlotSize, sizes, i => destinations[i]);
+
+        int sent = sender.Send(batch);
+
+        Assert.Equal(3, sent);
+        Assert.Equal(SlotOutcome.Done, batch.Outcome(0));
+        Assert.Equal(SlotOutcome.Done, batch.Outcome(1));
+        Assert.Equal(LibC.EINVAL, batch.Outcome(2));
+        Assert.Equal(SlotOutcome.Done, batch.Outcome(3));
+        Assert.Equal(1, sender.SendFailures);
+        Assert.Equal(1100, sender.BytesSent);
+        var received = Datagrams.ReceiveAll(receiver, new PacketBatch(16, SlotSize), 3);
+        Assert.Equal([300, 300, 500], received.Select(r => r.Bytes.Length));
+    }
+
     [Fact]
     public void Open_on_a_port_in_use_names_the_endpoint_and_the_errno()
     {

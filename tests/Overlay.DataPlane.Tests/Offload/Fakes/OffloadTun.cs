@@ -47,7 +47,13 @@ internal sealed class OffloadTun : ITunQueue, ITunWriter
         int written = 0;
         for (int i = 0; i < batch.Count; i++)
         {
-            if (batch.Length(i) > 0 && _fromForwarder.TryEnqueue(batch.Packet(i), offload: batch.Offload(i)))
+            if (batch.Length(i) == 0)
+            {
+                continue;
+            }
+            bool taken = _fromForwarder.TryEnqueue(batch.Packet(i), offload: batch.Offload(i));
+            batch.Outcome(i) = taken ? SlotOutcome.Done : SlotOutcome.NoBuffers;
+            if (taken)
             {
                 written++;
             }
@@ -62,7 +68,9 @@ internal sealed class OffloadTun : ITunQueue, ITunWriter
         for (int p = 0; p < packets.Count; p++)
         {
             int length = packets.CopyTo(source, p, _gatherScratch);
-            if (_fromForwarder.TryEnqueue(_gatherScratch.AsSpan(0, length), offload: packets.Offload(p)))
+            bool taken = _fromForwarder.TryEnqueue(_gatherScratch.AsSpan(0, length), offload: packets.Offload(p));
+            packets.Outcome(p) = taken ? SlotOutcome.Done : SlotOutcome.NoBuffers;
+            if (taken)
             {
                 written++;
             }
