@@ -5,21 +5,25 @@
 # back with tshark, and the Prometheus metrics from the health port.
 # Everything it creates (namespaces, processes, temp files) is removed at exit, also on Ctrl-C or failure.
 #
-#   tools/lab.sh [-n HOSTS] [-t IPERF_SECONDS] [--keep]     (as root)
+#   tools/lab.sh [-n HOSTS] [-t IPERF_SECONDS] [--keep] [--overlayd PATH] [--overlayctl PATH]     (as root)
 #
 # --keep leaves the lab running until Enter is pressed, to poke at it (ip netns exec ... ).
+# --overlayd and --overlayctl (or OVERLAYD_BIN and OVERLAYCTL_BIN) run prebuilt executables, e.g. the Debian
+# package's /usr/bin/overlayd and /usr/bin/overlayctl, instead of building this checkout (which needs the SDK).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 source "$here/lib.sh"
 
-hosts=3 seconds=5 keep=0
+hosts=3 seconds=5 keep=0 overlayd=${OVERLAYD_BIN:-} overlayctl=${OVERLAYCTL_BIN:-}
 while (($#)); do
   case $1 in
+    --overlayd) overlayd=$2; shift 2 ;;
+    --overlayctl) overlayctl=$2; shift 2 ;;
     -n) hosts=$2; shift 2 ;;
     -t) seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) ovl_die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -27,8 +31,13 @@ done
 ((seconds >= 1 && seconds <= 60)) || ovl_die "-t must be 1..60 seconds"
 [[ $(id -u) == 0 ]] || ovl_die "the lab creates network namespaces: run it as root"
 
+for given in "$overlayd" "$overlayctl"; do
+  [[ -z $given || -x $given ]] || ovl_die "$given is not an executable file (--overlayd and --overlayctl take a path)"
+done
 ovl_need_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 iperf3:iperf3 ping:iputils-ping tshark:tshark
-command -v dotnet >/dev/null || ovl_die "the .NET 10 SDK (dotnet) is required"
+if [[ -z $overlayd || -z $overlayctl ]]; then
+  command -v dotnet >/dev/null || ovl_die "the .NET 10 SDK (dotnet) is required, or give --overlayd and --overlayctl"
+fi
 
 work=$(mktemp -d /tmp/overlay-lab.XXXXXX)
 export OVL_NS_LEDGER=$work/namespaces OVL_PID_LEDGER=$work/pids
@@ -53,9 +62,18 @@ tag=ovl-lab-$$
 ns() { echo "$tag-$1"; }
 ul_ip() { echo "198.18.0.$1"; }
 
-ovl_log "publishing overlayd and overlayctl (Release)"
-for project in Overlay.Daemon Overlay.Ctl; do
-  dotnet publish "$repo/src/$project" -c Release -o "$work/bin" --nologo -v quiet >"$work/publish.log" 2>&1 \
+mkdir -p "$work/bin"
+for pair in "Overlay.Daemon:overlayd:$overlayd" "Overlay.Ctl:overlayctl:$overlayctl"; do
+  IFS=: read -r project name given <<<"$pair"
+  if [[ -n $given ]]; then
+    ovl_log "using $name at $given"
+    ln -s "$(realpath "$given")" "$work/bin/$name"
+    continue
+  fi
+  # The quick framework-dependent build (seconds, runs on the SDK's runtime); tools/package.sh builds the Native
+  # AOT executables that ship, which the lab runs with --overlayd and --overlayctl.
+  ovl_log "building $name from source (Release)"
+  dotnet publish "$repo/src/$project" -c Release -p:PublishAot=false -o "$work/bin" --nologo -v quiet >"$work/publish.log" 2>&1 \
     || { cat "$work/publish.log" >&2; ovl_die "dotnet publish of $project failed"; }
 done
 # overlayctl runs inside the host's namespace: the admin socket is a file, but etcd is only reachable there.
@@ -148,7 +166,7 @@ else
 fi
 wait "$stats_pid" || ovl_die "overlayctl stats failed: $(cat "$work/stats.out")"
 echo
-echo "## overlayctl stats on h1 (packets and bytes; rows ending /s are rates)"
+echo "## overlayctl stats on h1 (totals, then rows ending /s: rates in packets/s and bit/s)"
 sed 's/^/  /' "$work/stats.out"
 
 echo

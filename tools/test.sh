@@ -4,14 +4,16 @@
 #   tools/test.sh [extra dotnet test arguments]
 #
 # Installs the Debian packages the tests use when they are missing. With OVERLAY_REQUIRE_PRIVILEGED=1 (CI),
-# tests that need root fail instead of being skipped. Prints "N passed, N failed, N skipped" last.
+# tests that need root fail instead of being skipped. Builds the Debian package once (tools/package.sh, a Native AOT
+# compile of overlayd and overlayctl) for the tests that check it and run its binaries, unless OVERLAY_PACKAGE
+# already names a .deb. Prints "N passed, N failed, N skipped" last.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 source "$here/lib.sh"
 
 ovl_need_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping iperf3:iperf3 gcc:gcc tshark:tshark iptables:iptables nft:nftables \
-  /usr/include/stdio.h:libc6-dev /usr/include/linux/if_tun.h:linux-libc-dev
+  /usr/include/stdio.h:libc6-dev /usr/include/linux/if_tun.h:linux-libc-dev dpkg-deb:dpkg systemd-analyze:systemd unshare:util-linux
 command -v dotnet >/dev/null || ovl_die "the .NET 10 SDK (dotnet) is required"
 
 work=$(mktemp -d /tmp/overlay-test.XXXXXX)
@@ -30,6 +32,13 @@ trap 'exit 130' INT TERM
 
 cd "$repo"
 dotnet build Overlay.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+if [[ -z ${OVERLAY_PACKAGE:-} ]]; then
+  ovl_log "building the Debian package for the package tests"
+  started=$SECONDS
+  OVERLAY_PACKAGE=$("$here/package.sh" "$work/package" 2>"$work/package.log") || { cat "$work/package.log" >&2; ovl_die "tools/package.sh failed"; }
+  export OVERLAY_PACKAGE
+  ovl_log "built $(basename "$OVERLAY_PACKAGE") in $((SECONDS - started)) s"
+fi
 set +e
 # One test project at a time: the namespace tests time pings and etcd outages, and the machine may have only 2 cores.
 dotnet test Overlay.sln -c Release --no-build --nologo -v quiet -m:1 \

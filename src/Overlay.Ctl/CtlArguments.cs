@@ -19,7 +19,8 @@ internal sealed record CtlArguments
         commands:
           routes                  the daemon's route table next to the leases in etcd, with drift marked
           leases                  the leases in etcd next to the daemon's routes
-          stats [-c N]            host and per-peer totals, then their rates each second (N samples; default until Ctrl+C)
+          stats [-c N] [-o json]  host and per-peer totals, then their rates each second (N samples; default until Ctrl+C);
+                                  rates in bit/s and packets/s with SI prefixes, -o json: one JSON line per sample, raw numbers
           capture [-c N] [-w F]   stream forwarded packets as pcap to file F ('-' = stdout, the default)
                                   e.g. overlayctl capture -c 100 | tshark -r -
 
@@ -44,6 +45,9 @@ internal sealed record CtlArguments
     /// <summary>-w: where capture writes pcap; "-" is stdout.</summary>
     public string WritePath { get; init; } = "-";
 
+    /// <summary>-o: how stats prints its samples.</summary>
+    public StatsFormat Format { get; init; } = StatsFormat.Table;
+
     public bool HelpRequested { get; init; }
 
     private static readonly string[] s_commands = ["routes", "leases", "stats", "capture"];
@@ -58,6 +62,7 @@ internal sealed record CtlArguments
         string prefix = NullIfEmpty(environment("FLANNELD_ETCD_PREFIX")) ?? DefaultEtcdPrefix;
         int? count = null;
         string? write = null;
+        StatsFormat? format = null;
         bool help = false;
         for (int i = 0; i < args.Count; i++)
         {
@@ -104,6 +109,14 @@ internal sealed record CtlArguments
                 case "w":
                     write = value.Length > 0 ? value : throw new UsageException("-w needs a file name or '-'");
                     break;
+                case "o":
+                    format = value switch
+                    {
+                        "table" => StatsFormat.Table,
+                        "json" => StatsFormat.Json,
+                        _ => throw new UsageException($"-o '{value}' is not a format: use -o table (the default) or -o json"),
+                    };
+                    break;
                 default:
                     throw new UsageException($"unknown flag -{name}");
             }
@@ -124,6 +137,10 @@ internal sealed record CtlArguments
         {
             throw new UsageException($"-w applies to capture, not {command}");
         }
+        if (format is not null && command != "stats")
+        {
+            throw new UsageException($"-o applies to stats, not {command}");
+        }
         return new CtlArguments
         {
             Command = command,
@@ -132,6 +149,7 @@ internal sealed record CtlArguments
             EtcdPrefix = prefix,
             Count = count ?? 0,
             WritePath = write ?? "-",
+            Format = format ?? StatsFormat.Table,
         };
     }
 

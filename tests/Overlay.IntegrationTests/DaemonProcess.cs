@@ -38,13 +38,15 @@ internal sealed class DaemonProcess : IDisposable
         }
     }
 
-    /// <summary>The daemon as published: <c>dotnet overlayd.dll</c>, copied next to the tests by the project reference.</summary>
-    public static string DaemonPath => Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
+    public static DaemonProcess Start(TestNamespace ns, string subnetFile, params string[] flags) =>
+        Start(OverlayBinaries.Daemon, ns, subnetFile, flags);
 
-    public static DaemonProcess Start(TestNamespace ns, string subnetFile, params string[] flags) => StartWrapped(ns, subnetFile, [], flags);
+    /// <summary>Starts <paramref name="binary"/> (see <see cref="OverlayBinaries"/>) inside <paramref name="ns"/>.</summary>
+    public static DaemonProcess Start(OverlayBinaries binary, TestNamespace ns, string subnetFile, params string[] flags) =>
+        StartWrapped(binary, ns, subnetFile, [], flags);
 
-    /// <summary>As <see cref="Start"/>, with <paramref name="wrapper"/> (a command and its arguments) run in the namespace in front of the daemon.</summary>
-    public static DaemonProcess StartWrapped(TestNamespace ns, string subnetFile, string[] wrapper, params string[] flags)
+    /// <summary>As <see cref="Start(OverlayBinaries, TestNamespace, string, string[])"/>, with <paramref name="wrapper"/> (a command and its arguments) run in the namespace in front of the daemon.</summary>
+    public static DaemonProcess StartWrapped(OverlayBinaries binary, TestNamespace ns, string subnetFile, string[] wrapper, params string[] flags)
     {
         var info = new ProcessStartInfo("ip")
         {
@@ -52,7 +54,7 @@ internal sealed class DaemonProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])["netns", "exec", ns.Name, .. wrapper, "dotnet", DaemonPath, .. flags, "-subnet-file=" + subnetFile])
+        foreach (string arg in (string[])["netns", "exec", ns.Name, .. wrapper, .. binary.CommandLine([.. flags, "-subnet-file=" + subnetFile])])
         {
             info.ArgumentList.Add(arg);
         }
@@ -69,9 +71,9 @@ internal sealed class DaemonProcess : IDisposable
     /// <summary>Runs overlayd to completion outside any namespace (for flag handling) and returns exit code and output.</summary>
     public static (int ExitCode, string Output) RunToExit(params string[] flags)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(DaemonPath);
-        foreach (string flag in flags)
+        string[] command = OverlayBinaries.Daemon.CommandLine(flags);
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string flag in command.Skip(1))
         {
             info.ArgumentList.Add(flag);
         }

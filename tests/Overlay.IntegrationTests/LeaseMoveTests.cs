@@ -56,7 +56,7 @@ public sealed class LeaseMoveTests(ITestOutputHelper output)
         string metrics = lab.HttpGet(0, HealthPort, "/metrics");
         Assert.Contains($"overlay_lease_info{{subnet=\"{newSubnet}\"}} 1", metrics);
         Assert.DoesNotContain($"subnet=\"{oldSubnet}\"", metrics);
-        ToolResult routes = lab.Host(0).TryExec(s_timeout, "dotnet", OverlayctlTests.Ctl, "-socket", lab.AdminSocketFor(0),
+        ToolResult routes = OverlayBinaries.Ctl.TryExec(lab.Host(0), s_timeout, "-socket", lab.AdminSocketFor(0),
             "-etcd-endpoints", lab.Etcd.Endpoint, "routes");
         Assert.True(routes.ExitCode == 0, routes.StandardOutput + routes.StandardError);
         Assert.Matches($@"{newSubnet.Replace(".", "\\.", StringComparison.Ordinal)}\s+-\s+198\.18\.0\.1\s+this host", routes.StandardOutput);

@@ -59,10 +59,13 @@ internal sealed class OverlayLab : IDisposable
     public string AdminSocketFor(int host) => AdminSocketFor(host, 0);
 
     /// <summary>Starts overlayd in host <paramref name="host"/> with flanneld's flags, pointed at the lab's etcd.</summary>
-    public DaemonProcess StartDaemon(int host, params string[] extraFlags)
+    public DaemonProcess StartDaemon(int host, params string[] extraFlags) => StartDaemon(OverlayBinaries.Daemon, host, extraFlags);
+
+    /// <summary>Starts <paramref name="binary"/> as host <paramref name="host"/>'s overlayd, as <see cref="StartDaemon(int, string[])"/> does.</summary>
+    public DaemonProcess StartDaemon(OverlayBinaries binary, int host, params string[] extraFlags)
     {
         int earlier = _daemons.Count(d => d.Host == host);
-        DaemonProcess daemon = DaemonProcess.Start(Host(host), SubnetFileFor(host),
+        DaemonProcess daemon = DaemonProcess.Start(binary, Host(host), SubnetFileFor(host),
             ["-etcd-endpoints=" + Etcd.Endpoint, "-iface=" + Underlay.InterfaceName, "-admin-socket=" + AdminSocketFor(host, earlier), .. extraFlags]);
         _daemons.Add((host, daemon));
         return daemon;

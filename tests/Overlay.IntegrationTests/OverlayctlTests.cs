@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Overlay.TestKit;
 using Overlay.TestKit.Privileged;
 
@@ -20,7 +21,7 @@ public sealed class OverlayctlTests
         string socket = lab.AdminSocketFor(0);
 
         // overlayctl reads etcd directly from host 1's namespace (where etcd listens) and asks the daemon over its socket.
-        ToolResult routes = lab.Host(0).TryExec(s_timeout, "dotnet", Ctl, "-socket", socket, "-etcd-endpoints", lab.Etcd.Endpoint, "routes");
+        ToolResult routes = Ctl.TryExec(lab.Host(0), s_timeout, "-socket", socket, "-etcd-endpoints", lab.Etcd.Endpoint, "routes");
         Assert.True(routes.ExitCode == 0, routes.StandardOutput + routes.StandardError);
         Assert.Matches($@"{secondTun}/24\s+198\.18\.0\.2:8285\s+198\.18\.0\.2\s+in sync", routes.StandardOutput);
         Assert.Matches($@"{OverlayLab.TunAddress(firstSubnet)}/24\s+-\s+198\.18\.0\.1\s+this host", routes.StandardOutput);
@@ -28,20 +29,18 @@ public sealed class OverlayctlTests
         // Totals, then a second of rates while a bounded ping runs: the peer's row counts the echo requests sent to
         // it and the replies received from it.
         Task pinging = Task.Run(() => lab.Ping(0, secondTun, count: 15, interval: 0.1));
-        ToolResult stats = Tools.TryRun(s_timeout, "dotnet", Ctl, "-socket", socket, "stats", "-c", "2");
+        ToolResult stats = Ctl.TryRun(s_timeout, "-socket", socket, "stats", "-c", "2", "-o", "json");
         pinging.Wait(s_timeout);
         Assert.True(stats.ExitCode == 0, stats.StandardOutput + stats.StandardError);
-        string[] statLines = stats.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Contains(statLines, l => l.StartsWith("total", StringComparison.Ordinal));
-        string[] peerRows = [.. statLines.Where(l => l.TrimStart().StartsWith("198.18.0.2 ", StringComparison.Ordinal))];
-        Assert.Equal(2, peerRows.Length);
-        long[] peerTotals = [.. peerRows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse)];
-        Assert.True(peerTotals[0] >= 1 && peerTotals[2] >= 1, peerRows[0]);
-        double[] peerRates = [.. peerRows[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
-        Assert.True(peerRates[0] > 0 && peerRates[2] > 0, stats.StandardOutput);
+        string[] samples = stats.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, samples.Length);
+        JsonElement totals = PeerRow(samples[0], "198.18.0.2");
+        Assert.True(totals.GetProperty("sentPackets").GetDouble() >= 1 && totals.GetProperty("receivedPackets").GetDouble() >= 1, samples[0]);
+        JsonElement rates = PeerRow(samples[1], "198.18.0.2");
+        Assert.True(rates.GetProperty("sentPackets").GetDouble() > 0 && rates.GetProperty("receivedPackets").GetDouble() > 0, samples[1]);
 
         string file = Path.Combine(Path.GetDirectoryName(socket)!, "capture.pcap");
-        Task<ToolResult> capture = Task.Run(() => Tools.TryRun(s_timeout, "dotnet", Ctl, "-socket", socket, "capture", "-c", "4", "-w", file));
+        Task<ToolResult> capture = Task.Run(() => Ctl.TryRun(s_timeout, "-socket", socket, "capture", "-c", "4", "-w", file));
         Thread.Sleep(1500);
         lab.Ping(0, secondTun, count: 4, interval: 0.1);
         ToolResult captured = capture.Result;
@@ -58,5 +57,11 @@ public sealed class OverlayctlTests
         Assert.Contains(packets, p => p.StartsWith("4\t", StringComparison.Ordinal));
     }
 
-    internal static string Ctl => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
+    private static JsonElement PeerRow(string sample, string address)
+    {
+        using JsonDocument document = JsonDocument.Parse(sample);
+        return document.RootElement.GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("address").GetString() == address).Clone();
+    }
+
+    private static OverlayBinaries Ctl => OverlayBinaries.Ctl;
 }

@@ -1,44 +1,29 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
+using Overlay.Ctl.Commands.Stats;
 using Overlay.Ctl.Daemon;
 
 namespace Overlay.Ctl.Commands;
 
 /// <summary>
 /// <c>stats</c>: a block of totals (the host row, then one row per peer), then every second a block of rates per
-/// second in the same shape. Peers are those of the daemon's current route table, by public IP.
+/// second in the same shape, as a table (<see cref="StatsTable"/>) or JSON lines (<see cref="StatsJson"/>). Peers are
+/// those of the daemon's current route table, by public IP.
 /// </summary>
 internal static class StatsCommand
 {
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
 
-    private static readonly (string Header, string Field)[] s_hostColumns =
-    [
-        ("TUN-READ", "tunPacketsRead"),
-        ("UDP-SENT", "udpPacketsSent"),
-        ("UDP-BYTES-OUT", "udpBytesSent"),
-        ("UDP-RECV", "udpPacketsReceived"),
-        ("UDP-BYTES-IN", "udpBytesReceived"),
-        ("TUN-WRITTEN", "tunPacketsWritten"),
-        ("DROPPED", "totalDropped"),
-    ];
-
-    private static readonly (string Header, string Field)[] s_peerColumns =
-    [
-        ("SENT-PKTS", "sentPackets"),
-        ("SENT-BYTES", "sentBytes"),
-        ("RECV-PKTS", "receivedPackets"),
-        ("RECV-BYTES", "receivedBytes"),
-    ];
-
     public static async Task<int> RunAsync(CtlArguments args, TextWriter stdout, CancellationToken cancellationToken)
     {
         JsonElement sample = await DaemonQueries.StatsAsync(args.SocketPath, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
-        await stdout.WriteLineAsync($"{"HOST",-16}{string.Concat(s_hostColumns.Select(c => $"{c.Header,15}"))}{"ROUTES",8}").ConfigureAwait(false);
-        await stdout.WriteLineAsync($"{"  PEER",-16}{string.Concat(s_peerColumns.Select(c => $"{c.Header,15}"))}").ConfigureAwait(false);
-        await WriteBlockAsync(stdout, "total", sample, previous: null, seconds: 1).ConfigureAwait(false);
+        bool json = args.Format == StatsFormat.Json;
+        if (!json)
+        {
+            await stdout.WriteAsync(StatsTable.Header()).ConfigureAwait(false);
+        }
+        await WriteAsync(stdout, json, Block(sample, previous: null, seconds: null)).ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
 
         using var timer = new PeriodicTimer(s_interval);
@@ -55,43 +40,41 @@ internal static class StatsCommand
             JsonElement next = await DaemonQueries.StatsAsync(args.SocketPath, cancellationToken).ConfigureAwait(false);
             double seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
             clock.Restart();
-            string label = DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture) + "/s";
-            await WriteBlockAsync(stdout, label, next, sample, seconds).ConfigureAwait(false);
+            await WriteAsync(stdout, json, Block(next, sample, seconds)).ConfigureAwait(false);
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
             sample = next;
         }
         return ExitCodes.Ok;
     }
 
-    /// <summary>One host row and one row per peer: totals when <paramref name="previous"/> is null, else rates since it.</summary>
-    private static async Task WriteBlockAsync(TextWriter stdout, string label, JsonElement current, JsonElement? previous, double seconds)
+    private static Task WriteAsync(TextWriter stdout, bool json, StatsBlock block) =>
+        stdout.WriteAsync(json ? StatsJson.Line(block) : StatsTable.Block(block));
+
+    /// <summary>Totals when <paramref name="previous"/> is null, else rates per second since it.</summary>
+    internal static StatsBlock Block(JsonElement current, JsonElement? previous, double? seconds)
     {
         JsonElement forwarding = current.GetProperty("forwarding");
         JsonElement? previousForwarding = previous?.GetProperty("forwarding");
-        IEnumerable<double> host = s_hostColumns.Select(c => Value(forwarding, previousForwarding, c.Field, seconds));
-        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"{label,-16}{Columns(host)}{current.GetProperty("routes").GetInt32(),8}")).ConfigureAwait(false);
+        double interval = seconds ?? 1;
+        double[] host = [.. StatsColumn.Host.Select(c => previousForwarding is { } before
+            ? (Total(forwarding, c.Field) - Total(before, c.Field)) / interval
+            : Total(forwarding, c.Field))];
 
         Dictionary<string, JsonElement> previousPeers = previous is { } p ? PeersByAddress(p) : [];
+        var peers = new List<PeerRow>();
         foreach (JsonElement peer in Peers(current))
         {
             string address = peer.GetProperty("address").GetString()!;
             // A peer new since the last sample started from 0, so its totals are its rate's numerator.
-            JsonElement? before = previous is null ? null : previousPeers.TryGetValue(address, out JsonElement seen) ? seen : default(JsonElement?);
-            bool rates = previous is not null;
+            JsonElement? before = previousPeers.TryGetValue(address, out JsonElement seen) ? seen : null;
             // A peer that left and came back between samples restarted from 0: never show a negative rate.
-            IEnumerable<double> values = s_peerColumns.Select(c => rates
-                ? Math.Max(0, peer.GetProperty(c.Field).GetInt64() - (before?.GetProperty(c.Field).GetInt64() ?? 0)) / seconds
-                : peer.GetProperty(c.Field).GetInt64());
-            await stdout.WriteLineAsync($"  {address,-14}{Columns(values)}").ConfigureAwait(false);
+            double[] values = [.. StatsColumn.Peer.Select(c => previous is not null
+                ? Math.Max(0, peer.GetProperty(c.Field).GetInt64() - (before?.GetProperty(c.Field).GetInt64() ?? 0)) / interval
+                : peer.GetProperty(c.Field).GetInt64())];
+            peers.Add(new PeerRow(address, values));
         }
+        return new StatsBlock(DateTimeOffset.Now, previous is null ? null : interval, current.GetProperty("routes").GetInt32(), host, peers);
     }
-
-    private static double Value(JsonElement current, JsonElement? previous, string field, double seconds) =>
-        previous is { } before ? (Total(current, field) - Total(before, field)) / seconds : Total(current, field);
-
-    private static string Columns(IEnumerable<double> values) =>
-        string.Concat(values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v,15:0.#}")));
 
     private static long Total(JsonElement forwarding, string field) =>
         forwarding.TryGetProperty(field, out JsonElement value) ? value.GetInt64() : 0;

@@ -16,8 +16,6 @@ namespace Overlay.Daemon.Admin;
 /// </summary>
 public static class AdminJson
 {
-    private static readonly JsonSerializerOptions s_camelCase = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static void WriteRoute(IBufferWriter<byte> output, Route route)
     {
         using var json = new Utf8JsonWriter(output);
@@ -63,8 +61,8 @@ public static class AdminJson
         json.WriteBoolean("captureEnabled", capture.IsEnabled);
         json.WriteNumber("captureSkipped", capture.Skipped);
         json.WritePropertyName("forwarding");
-        // Serialized by reflection so every total the data plane adds later shows up without touching this file.
-        JsonSerializer.Serialize(json, answer.Totals, s_camelCase);
+        // Generated metadata (AdminJsonContext) so every total the data plane adds later shows up without touching this file.
+        JsonSerializer.Serialize(json, answer.Totals, AdminJsonContext.Default.ForwardingSnapshot);
         json.WriteStartArray("peers");
         foreach (PeerTraffic peer in answer.Peers)
         {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Overlay.ControlPlane.Etcd;
 using Overlay.Daemon.Admin;
 using Overlay.DataPlane.Buffers;
@@ -71,16 +72,36 @@ public sealed class OverlayctlEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public void StatsPrintsTheDaemonTotals()
+    public void StatsPrintsTheDaemonTotalsInUnitsAndAligned()
     {
         ToolResult result = Overlayctl("stats", "-c", "1", "-socket", SocketPath);
         Assert.Equal(0, result.ExitCode);
-        string totals = result.StandardOutput.Split('\n').Single(l => l.StartsWith("total", StringComparison.Ordinal));
-        Assert.Equal(["total", "10", "9", "900", "0", "0", "0", "0", "2"], totals.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        string[] peers = [.. result.StandardOutput.Split('\n').Where(l => l.StartsWith("  198.18.", StringComparison.Ordinal))];
-        Assert.Equal(
-            [["198.18.0.2", "0", "0", "0", "0"], ["198.18.0.3", "9", "900", "1", "60"]],
-            peers.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+        string[] lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string totals = lines.Single(l => l.StartsWith("total", StringComparison.Ordinal));
+        Assert.Matches(@"^total\s+10 pkt\s+9 pkt\s+900 B\s+0 pkt\s+0 B\s+0 pkt\s+0 pkt\s+2$", totals);
+        string[] peers = [.. lines.Where(l => l.StartsWith("  198.18.", StringComparison.Ordinal))];
+        Assert.Matches(@"^  198\.18\.0\.2\s+0 pkt\s+0 B\s+0 pkt\s+0 B$", peers[0]);
+        Assert.Matches(@"^  198\.18\.0\.3\s+9 pkt\s+900 B\s+1 pkt\s+60 B$", peers[1]);
+        // Every column ends where its header ends.
+        Assert.Equal(lines[0].Length, totals.Length);
+        Assert.Equal(lines[1].Length, peers[1].Length);
+    }
+
+    [Fact]
+    public void StatsAsJsonGivesScriptsTheRawTotals()
+    {
+        ToolResult result = Overlayctl("stats", "-c", "1", "-o", "json", "-socket", SocketPath);
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument sample = JsonDocument.Parse(result.StandardOutput.Trim('\n'));
+        JsonElement root = sample.RootElement;
+        Assert.Equal("totals", root.GetProperty("kind").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("seconds").ValueKind);
+        Assert.Equal(2, root.GetProperty("routes").GetInt32());
+        JsonElement host = root.GetProperty("host");
+        Assert.Equal(10, host.GetProperty("tunPacketsRead").GetInt64());
+        Assert.Equal(900, host.GetProperty("udpBytesSent").GetInt64());
+        JsonElement peer = root.GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("address").GetString() == "198.18.0.3");
+        Assert.Equal([9, 900, 1, 60], new[] { "sentPackets", "sentBytes", "receivedPackets", "receivedBytes" }.Select(f => peer.GetProperty(f).GetInt64()));
     }
 
     [Fact]

@@ -30,6 +30,14 @@ public class CtlArgumentsTests
         Assert.Equal("-", parsed.WritePath);
     }
 
+    [Fact]
+    public void StatsPrintsATableUnlessAskedForJson()
+    {
+        Assert.Equal(StatsFormat.Table, CtlArguments.Parse(["stats"], s_noEnvironment).Format);
+        Assert.Equal(StatsFormat.Json, CtlArguments.Parse(["stats", "-o", "json"], s_noEnvironment).Format);
+        Assert.Equal(StatsFormat.Json, CtlArguments.Parse(["-o=json", "stats", "-c", "2"], s_noEnvironment).Format);
+    }
+
     [Theory]
     [InlineData(new string[0], "no command")]
     [InlineData(new[] { "frobnicate" }, "unknown command")]
@@ -37,6 +45,8 @@ public class CtlArgumentsTests
     [InlineData(new[] { "routes", "-c", "3" }, "-c applies")]
     [InlineData(new[] { "stats", "-w", "f" }, "-w applies")]
     [InlineData(new[] { "capture", "-c" }, "needs a value")]
+    [InlineData(new[] { "routes", "-o", "json" }, "-o applies to stats")]
+    [InlineData(new[] { "stats", "-o", "yaml" }, "use -o table (the default) or -o json")]
     [InlineData(new[] { "capture", "-c", "x" }, "not a non-negative number")]
     [InlineData(new[] { "routes", "-bogus", "1" }, "unknown flag")]
     public void BadCommandLinesSayWhy(string[] args, string reason)

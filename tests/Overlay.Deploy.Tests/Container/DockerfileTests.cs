@@ -40,7 +40,7 @@ public class DockerfileTests
     }
 
     [Fact]
-    public void Images_match_the_target_framework_and_the_frameworks_overlayd_references()
+    public void Images_match_the_target_framework_and_the_native_binary_runs_on_runtime_deps_of_the_same_release()
     {
         string[] images = s_instructions.Where(i => i.Keyword == "FROM").Select(i => i.Arguments[0]).ToArray();
         Assert.Equal(2, images.Length);
@@ -48,12 +48,22 @@ public class DockerfileTests
         string framework = TargetFramework();
         Assert.StartsWith("net", framework, StringComparison.Ordinal);
         string tag = framework["net".Length..];
-        Assert.Equal($"mcr.microsoft.com/dotnet/sdk:{tag}", images[0]);
+        Assert.StartsWith($"mcr.microsoft.com/dotnet/sdk:{tag}-", images[0], StringComparison.Ordinal);
+        string release = images[0].Split(':')[1][(tag.Length + 1)..];
 
-        // The bare runtime image cannot start an app that references the ASP.NET Core shared framework.
-        bool needsAspNetCore = s_daemonProject.Descendants("FrameworkReference")
-            .Any(r => (string?)r.Attribute("Include") == "Microsoft.AspNetCore.App");
-        Assert.Equal($"mcr.microsoft.com/dotnet/{(needsAspNetCore ? "aspnetcore" : "runtime")}:{tag}", images[1]);
+        // A Native AOT overlayd carries its runtime: runtime-deps (the C library, OpenSSL, CA certificates) is all it
+        // needs, in its distroless ("chiseled") form, on the release it was linked on. A framework-dependent one
+        // would need the ASP.NET Core runtime image instead.
+        Assert.Equal("true", (string?)s_daemonProject.Descendants("PublishAot").SingleOrDefault());
+        Assert.Equal($"mcr.microsoft.com/dotnet/runtime-deps:{tag}-{release}-chiseled", images[1]);
+    }
+
+    [Fact]
+    public void The_build_stage_installs_the_native_toolchain_before_publishing()
+    {
+        int toolchain = s_instructions.ToList().FindIndex(i => i.Keyword == "RUN" && i.Arguments.Contains("clang"));
+        int publish = s_instructions.ToList().FindIndex(i => i.Keyword == "RUN" && i.Arguments is ["dotnet", "publish", ..]);
+        Assert.InRange(toolchain, 1, publish - 1);
     }
 
     [Fact]
@@ -64,12 +74,13 @@ public class DockerfileTests
         string assemblyName = (string?)s_daemonProject.Descendants("AssemblyName").SingleOrDefault() ?? "Overlay.Daemon";
         Assert.Equal([$"/app/{assemblyName}"], entrypoint.Arguments);
 
-        // The final stage puts the publish output at /app.
+        // The final stage puts the published executable, and only it (not its .dbg symbols), at /app.
         int finalStage = s_instructions.Select((i, index) => (i, index)).Last(p => p.i.Keyword == "FROM").index;
         IEnumerable<DockerInstruction> finalInstructions = s_instructions.Skip(finalStage);
         Assert.Contains(finalInstructions, i => i.Keyword == "WORKDIR" && i.Arguments is ["/app"]);
-        Assert.Contains(finalInstructions, i => i.Keyword == "COPY" && i.Arguments is [var from, "/out/" or "/out", "./" or "/app/" or "/app"]
-            && from.StartsWith("--from=", StringComparison.Ordinal));
+        DockerInstruction copy = Assert.Single(finalInstructions, i => i.Keyword == "COPY");
+        Assert.StartsWith("--from=", copy.Arguments[0], StringComparison.Ordinal);
+        Assert.Equal([$"/out/{assemblyName}", "./"], copy.Arguments.Skip(1));
     }
 
     private static string TargetFramework()

@@ -11,6 +11,10 @@ internal static class RepositoryFiles
 
     public static string Dockerfile => At("deploy", "container", "Dockerfile");
 
+    public static string SystemdUnit => At("deploy", "systemd", "overlayd.service");
+
+    public static string EnvironmentFile => At("deploy", "systemd", "overlayd.default");
+
     public static string DaemonProjectDirectory => At("src", "Overlay.Daemon");
 
     public static string At(params string[] parts) => Path.Combine([Root, .. parts]);

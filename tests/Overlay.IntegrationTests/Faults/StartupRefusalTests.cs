@@ -43,7 +43,7 @@ public sealed class StartupRefusalTests(ITestOutputHelper output)
             lab.Etcd.Etcdctl("put", prefix + "/config",
                 "{\"Network\":\"" + OverlayLab.Network + "\",\"Backend\":{\"Type\":\"udp\",\"Port\":" + refusal.BackendPort + "}}");
             string subnetFile = refusal.SubnetFile ?? Path.Combine(work, $"refuse-{refusal.Name}.env");
-            using DaemonProcess daemon = DaemonProcess.StartWrapped(lab.Host(0), subnetFile, refusal.Wrapper ?? [],
+            using DaemonProcess daemon = DaemonProcess.StartWrapped(OverlayBinaries.Daemon, lab.Host(0), subnetFile, refusal.Wrapper ?? [],
             [
                 "-etcd-endpoints=" + lab.Etcd.Endpoint, "-etcd-prefix=" + prefix,
                 refusal.Flags.Any(f => f.StartsWith("-iface=", StringComparison.Ordinal)) ? "-v=0" : "-iface=" + Overlay.TestKit.Namespaces.Underlay.InterfaceName,
