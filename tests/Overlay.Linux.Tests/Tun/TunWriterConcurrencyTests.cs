@@ -34,11 +34,8 @@ public sealed class TunWriterConcurrencyTests(ITestOutputHelper output)
         using TestNamespace ns = TestNamespace.Create("twrite");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(50), s_offload);
-            TunDevice tun = overlay.Device;
-            Assert.True(tun.UsoEnabled, "this kernel takes no USO from a TUN; the merges need it");
-            using Socket replies = OpenReceiver(ReplyPort);
-            using Socket merges = OpenReceiver(MergePort);
+            using var bench = TwoWriters.Open(TimeSpan.FromSeconds(50));
+            (TunDevice tun, Socket replies, Socket merges, TunWriter replyWriter, TunWriter mergeWriter) = bench;
 
             const int Rounds = 300;
             const int RepliesPerRound = 64;
@@ -46,8 +43,6 @@ public sealed class TunWriterConcurrencyTests(ITestOutputHelper output)
             var mergeBatch = new PacketBatch(SegmentsPerMerge, OverlayAddresses.Mtu);
             var gathered = new GatheredPackets(SegmentsPerMerge);
             var coalescer = new GroCoalescer(SegmentsPerMerge, mergeUdp: true);
-            TunWriter replyWriter = tun.Queues[0].CreateWriter();
-            TunWriter mergeWriter = tun.Queues[0].CreateWriter();
             int repliesWritten = 0;
             int mergesWritten = 0;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -106,13 +101,8 @@ public sealed class TunWriterConcurrencyTests(ITestOutputHelper output)
         using TestNamespace ns = TestNamespace.Create("twrite");
         NamespaceThread.Run(ns.Name, () =>
         {
-            using FlannelTun overlay = FlannelTun.Create(TimeSpan.FromSeconds(30), s_offload);
-            TunDevice tun = overlay.Device;
-            Assert.True(tun.UsoEnabled, "this kernel takes no USO from a TUN; the merge needs it");
-            using Socket replies = OpenReceiver(ReplyPort);
-            using Socket merges = OpenReceiver(MergePort);
-            TunWriter replyWriter = tun.Queues[0].CreateWriter();
-            TunWriter mergeWriter = tun.Queues[0].CreateWriter();
+            using var bench = TwoWriters.Open(TimeSpan.FromSeconds(30));
+            (TunDevice tun, Socket replies, Socket merges, TunWriter replyWriter, TunWriter mergeWriter) = bench;
             var replyBatch = new PacketBatch(1, TunQueue.OffloadSlotBytes);
             FillReplies(replyBatch, round: 0);
             var mergeBatch = new PacketBatch(SegmentsPerMerge, OverlayAddresses.Mtu);
@@ -186,6 +176,51 @@ public sealed class TunWriterConcurrencyTests(ITestOutputHelper output)
             InvalidOperationException e = Assert.IsType<InvalidOperationException>(refused);
             Assert.Contains("must take its own from CreateWriter", e.Message);
         });
+    }
+
+    /// <summary>
+    /// An offload flannel0 that takes USO, a receiving socket for the replies and one for the merges' datagrams, and
+    /// two writers of its one queue: the daemon's outbound and inbound threads in miniature.
+    /// </summary>
+    private sealed class TwoWriters : IDisposable
+    {
+        private readonly FlannelTun _overlay;
+
+        private TwoWriters(FlannelTun overlay)
+        {
+            _overlay = overlay;
+            Assert.True(overlay.Device.UsoEnabled, "this kernel takes no USO from a TUN; the merges need it");
+            Replies = OpenReceiver(ReplyPort);
+            Merges = OpenReceiver(MergePort);
+            ReplyWriter = overlay.Device.Queues[0].CreateWriter();
+            MergeWriter = overlay.Device.Queues[0].CreateWriter();
+        }
+
+        public Socket Replies { get; }
+
+        public Socket Merges { get; }
+
+        public TunWriter ReplyWriter { get; }
+
+        public TunWriter MergeWriter { get; }
+
+        public static TwoWriters Open(TimeSpan deadline) => new(FlannelTun.Create(deadline, s_offload));
+
+        public void Deconstruct(out TunDevice tun, out Socket replies, out Socket merges, out TunWriter replyWriter, out TunWriter mergeWriter)
+        {
+            tun = _overlay.Device;
+            replies = Replies;
+            merges = Merges;
+            replyWriter = ReplyWriter;
+            mergeWriter = MergeWriter;
+        }
+
+        public void Dispose()
+        {
+            Replies.Dispose();
+            Merges.Dispose();
+            _overlay.Dispose();
+        }
     }
 
     /// <summary>A thread whose failure is rethrown by <see cref="WorkerThread.Join"/> on the test's thread.</summary>
