@@ -38,6 +38,7 @@ internal static class DaemonFlags
         flags.Add(new("udp-buffer-bytes", "UDP socket send and receive buffer size", DefaultText: "7340032"));
         flags.Add(new("tun-txqueuelen", "transmit queue length of the TUN device", DefaultText: "1000"));
         flags.Add(new("source-check", "drop datagrams whose source address is no peer's public IP in the lease table (set false when peers sit behind NAT)", IsBoolean: true, DefaultText: "true"));
+        flags.Add(new("metrics-peers", "per-peer series on /metrics for at most this many peers, the busiest by bytes sent and received (0: none; totals are always there)", DefaultText: "100"));
         flags.Add(new("admin-socket", "Unix socket overlayctl talks to (routes, leases, stats, capture); empty disables it", DefaultText: "/run/flannel/overlayd.sock"));
         flags.Add(new("v", "log level: 0 lifecycle events, 1 and above adds debug detail", DefaultText: "0"));
         flags.Add(new("version", "print version and exit", IsBoolean: true));
