@@ -102,6 +102,7 @@ internal sealed class RouteTablePublisher
         }
         TimeSpan built = _time.GetElapsedTime(started);
         Interlocked.Add(ref _buildTicks, built.Ticks);
+        _logger.RouteTablePublished(RouteCount, (long)built.TotalMicroseconds);
         return built;
     }
 }
