@@ -16,6 +16,9 @@ namespace Overlay.ControlPlane.Leases;
 /// </summary>
 public sealed class PeerWatcher
 {
+    // From this many leases on, a listing's transient memory is worth a full collection once the table is built.
+    private const int LargeListing = 1000;
+
     private readonly ISubnetRegistry _registry;
     private readonly RouteTableHolder _routes;
     private readonly ushort _port;
@@ -121,7 +124,14 @@ public sealed class PeerWatcher
                     Volatile.Write(ref _revision, listing.Revision);
                     if (changed || !published)
                     {
-                        _publisher.Request();
+                        if (listing.Leases.Count >= LargeListing)
+                        {
+                            _publisher.RequestAndCompact();
+                        }
+                        else
+                        {
+                            _publisher.Request();
+                        }
                         published = true;
                     }
                     _logger.PeerSnapshot(PeerCount, listing.Revision);

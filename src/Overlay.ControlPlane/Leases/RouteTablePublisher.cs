@@ -37,6 +37,7 @@ internal sealed class RouteTablePublisher
     private int _routeCount;
     private long _published;
     private long _buildTicks;
+    private int _compactAfterPublish;
 
     /// <param name="snapshot">Copies the current peer set as routes; called on the publisher's task, so it must lock what it reads.</param>
     public RouteTablePublisher(Func<Route[]> snapshot, RouteTableHolder routes, TimeProvider time, ILogger logger)
@@ -65,6 +66,18 @@ internal sealed class RouteTablePublisher
         }
     }
 
+    /// <summary>
+    /// <see cref="Request"/>, and once that table is published, a full compacting collection that gives the freed
+    /// memory back to the kernel. For after a listing of thousands of leases: its transient objects (the etcd answer,
+    /// the parsed leases, the tables built meanwhile) are gone by then, but the GC would keep the memory they took
+    /// committed for its next allocations; 5,000 leases left 24 MB resident that way, against 5 MB live.
+    /// </summary>
+    public void RequestAndCompact()
+    {
+        Volatile.Write(ref _compactAfterPublish, 1);
+        Request();
+    }
+
     /// <summary>Publishes requested tables until cancelled; throws only <see cref="OperationCanceledException"/>.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -74,6 +87,10 @@ internal sealed class RouteTablePublisher
             // Cleared before the snapshot: a change made after this point asks again and gets the next round.
             Volatile.Write(ref _pending, 0);
             TimeSpan built = Publish();
+            if (Interlocked.Exchange(ref _compactAfterPublish, 0) == 1)
+            {
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            }
             await Task.Delay(Pause(built), _time, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -109,7 +109,7 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         controlPlane.LeaseChanged += binding.Move;
 
         using var metrics = new OverlayMetrics(plane, routes, controlPlane, options.MetricsPeers);
-        using var trimmer = new NativeHeapTrimmer();
+        using var reclaimer = new MemoryReclaimer();
         _logger.Forwarding(plane.DeviceName, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
         health?.MarkReady();
         SystemdNotify.Ready();
