@@ -49,6 +49,22 @@ public sealed class RouteTablePublisherTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
     }
 
+    [Fact]
+    public async Task ATableAfterABigListingIsFollowedByAFullCollection()
+    {
+        var routes = new RouteTableHolder();
+        var publisher = new RouteTablePublisher(() => [], routes, TimeProvider.System, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        Task running = publisher.RunAsync(stop.Token);
+        int fullCollections = GC.CollectionCount(GC.MaxGeneration);
+
+        publisher.RequestAndCompact();
+        await WaitFor(() => publisher.Published == 1 && GC.CollectionCount(GC.MaxGeneration) > fullCollections);
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+    }
+
     [Theory]
     [InlineData(0, 1)]
     [InlineData(0.01, 1)]
