@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The lab demo: three hosts in network namespaces on one bridge (underlay 198.18.0.0/24), a real etcd,
-# one overlayd per host started with flanneld's flags, then a ping matrix over the overlay, an iperf3 run with
+# The lab demo: three hosts (or -n of them, 2 to 10) in network namespaces on one bridge (underlay 198.18.0.0/24), a
+# real etcd, one overlayd per host started with flanneld's flags, then a ping matrix over the overlay (every host to
+# every other, N x (N-1) ordered pairs, so each pair is checked both ways), an iperf3 run with
 # overlayctl's live per-peer rates beside it, the daemon's routes next to etcd's leases, a pcap capture read
 # back with tshark, and the Prometheus metrics from the health port.
 # Everything it creates (namespaces, processes, temp files) is removed at exit, also on Ctrl-C or failure.
@@ -23,11 +24,11 @@ while (($#)); do
     -n) hosts=$2; shift 2 ;;
     -t) seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) ovl_die "unknown argument $1 (see --help)" ;;
   esac
 done
-((hosts >= 2 && hosts <= 9)) || ovl_die "-n must be 2..9"
+((hosts >= 2 && hosts <= 10)) || ovl_die "-n must be 2..10"
 ((seconds >= 1 && seconds <= 60)) || ovl_die "-t must be 1..60 seconds"
 [[ $(id -u) == 0 ]] || ovl_die "the lab creates network namespaces: run it as root"
 
@@ -115,8 +116,9 @@ done
 
 declare -A tun_ip
 for i in $(seq "$hosts"); do
-  for _ in $(seq 100); do [[ -s $work/h$i.env ]] && break; sleep 0.1; done
-  [[ -s $work/h$i.env ]] || ovl_die "overlayd on host $i did not write its subnet file within 10 s"
+  # Ten daemons starting at once on a small machine: give each 30 s.
+  for _ in $(seq 300); do [[ -s $work/h$i.env ]] && break; sleep 0.1; done
+  [[ -s $work/h$i.env ]] || ovl_die "overlayd on host $i did not write its subnet file within 30 s"
   subnet=$(sed -n 's/^FLANNEL_SUBNET=//p' "$work/h$i.env")
   tun_ip[$i]=${subnet%.*}.0
   ovl_log "host $i: $(tr '\n' ' ' <"$work/h$i.env")"

@@ -48,6 +48,15 @@ public class FlagParsingTests
     }
 
     [Fact]
+    public void Per_peer_metrics_default_to_the_busiest_100_and_can_be_limited_or_turned_off()
+    {
+        Assert.Equal(100, Parse().MetricsPeers);
+        Assert.Equal(0, Parse("-metrics-peers=0").MetricsPeers);
+        Assert.Equal(5000, Parse("-metrics-peers", "5000").MetricsPeers);
+        Assert.Equal(20, DaemonOptions.Parse([], name => name == "FLANNELD_METRICS_PEERS" ? "20" : null).MetricsPeers);
+    }
+
+    [Fact]
     public void Cpus_list_one_cpu_per_queue_and_default_to_no_pinning()
     {
         Assert.Empty(Parse().Cpus);
@@ -204,6 +213,8 @@ public class FlagParsingTests
     [InlineData("-cpus=3-1", "cpus")]
     [InlineData("-cpus=0-1-2", "cpus")]
     [InlineData("-cpus=1-2,2", "cpus")]
+    [InlineData("-metrics-peers=-1", "metrics-peers")]
+    [InlineData("-metrics-peers=65537", "metrics-peers")]
     public void Bad_values_name_their_flag(string arg, string flag) =>
         Assert.Equal(flag, Assert.Throws<OptionsException>(() => Parse(arg)).Flag);
 

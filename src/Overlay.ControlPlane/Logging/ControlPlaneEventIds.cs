@@ -43,4 +43,5 @@ internal static class ControlPlaneEventIds
     public const int EtcdRegained = 1306;
     public const int PeerResync = 1307;
     public const int RouteTableRejected = 1308;
+    public const int RouteTablePublished = 1309;
 }

@@ -30,4 +30,8 @@ internal static partial class PeerLog
 
     [LoggerMessage(ControlPlaneEventIds.RouteTableRejected, LogLevel.Error, "could not build a route table, keeping the previous one: {Reason}")]
     public static partial void RouteTableRejected(this ILogger logger, string reason);
+
+    // Debug: with churn this is up to a line per rebuild; its timestamp is when forwarding starts using a change.
+    [LoggerMessage(ControlPlaneEventIds.RouteTablePublished, LogLevel.Debug, "route table published: {Routes} routes, built in {BuildMicroseconds} us")]
+    public static partial void RouteTablePublished(this ILogger logger, int routes, long buildMicroseconds);
 }

@@ -108,7 +108,8 @@ internal sealed class OverlayDaemon(DaemonOptions options, ILoggerFactory logger
         // Raised on the control-plane task, which is the only user of the netlink socket after start-up.
         controlPlane.LeaseChanged += binding.Move;
 
-        using var metrics = new OverlayMetrics(plane, routes, controlPlane);
+        using var metrics = new OverlayMetrics(plane, routes, controlPlane, options.MetricsPeers);
+        using var reclaimer = new MemoryReclaimer();
         _logger.Forwarding(plane.DeviceName, $"{Ipv4.Format(external.InterfaceAddress)}:{config.BackendPort}", routes.Current.Count);
         health?.MarkReady();
         SystemdNotify.Ready();

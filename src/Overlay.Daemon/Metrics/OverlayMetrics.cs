@@ -11,8 +11,8 @@ namespace Overlay.Daemon.Metrics;
 /// <summary>
 /// The daemon's numbers as System.Diagnostics.Metrics instruments, exported in Prometheus text format on the health
 /// port. Every instrument is observable: it reads totals the data plane already keeps (added once per batch) at scrape
-/// time, so metrics cost the packet path nothing beyond the per-batch adds. Per-peer series cover the peers of the
-/// current route table, labelled with the peer's public IP. prometheus-net prefixes each name with the meter's
+/// time, so metrics cost the packet path nothing beyond the per-batch adds. Per-peer series cover the busiest peers of the
+/// current route table (at most -metrics-peers of them: <see cref="BusiestPeers"/>), labelled with the peer's public IP. prometheus-net prefixes each name with the meter's
 /// ("overlay_").
 /// </summary>
 internal sealed class OverlayMetrics : IDisposable
@@ -25,7 +25,7 @@ internal sealed class OverlayMetrics : IDisposable
 
     private readonly Meter _meter = new(MeterName, VersionInfo.Version);
 
-    public OverlayMetrics(ForwardingPlane plane, RouteTableHolder routes, ControlPlaneService controlPlane)
+    public OverlayMetrics(ForwardingPlane plane, RouteTableHolder routes, ControlPlaneService controlPlane, int peerLimit)
     {
         ForwardingCounters counters = plane.Counters;
         _meter.CreateObservableCounter("tun_read_packets", () => counters.Snapshot().TunPacketsRead, "packets", "Packets read from the TUN device");
@@ -41,11 +41,11 @@ internal sealed class OverlayMetrics : IDisposable
         _meter.CreateObservableCounter("tun_superpacket_packets_written", () => counters.Snapshot().SegmentsCoalesced, "packets", "Received packets merged into those superpackets");
         _meter.CreateObservableCounter("icmp_replies", () => counters.Snapshot().IcmpRepliesGenerated, "packets", "ICMP net-unreachable replies written into the TUN");
         _meter.CreateObservableCounter("icmp_replies_suppressed", () => counters.Snapshot().IcmpRepliesSuppressed, "packets", "Unrouted packets left unanswered because ICMP replies were over -icmp-reply-rate (still counted as no_route drops)");
-        PeerCounters peers = counters.Peers;
-        _meter.CreateObservableCounter("peer_sent_packets", () => PerPeer(peers, routes, p => p.SentPackets), "packets", "Packets sent to each peer (by its public IP)");
-        _meter.CreateObservableCounter("peer_sent_bytes", () => PerPeer(peers, routes, p => p.SentBytes), "bytes", "Bytes sent to each peer (inner packets)");
-        _meter.CreateObservableCounter("peer_received_packets", () => PerPeer(peers, routes, p => p.ReceivedPackets), "packets", "Packets received from each peer and passed on to the TUN");
-        _meter.CreateObservableCounter("peer_received_bytes", () => PerPeer(peers, routes, p => p.ReceivedBytes), "bytes", "Bytes received from each peer (inner packets)");
+        var peers = new BusiestPeers(counters.Peers, routes, peerLimit, TimeProvider.System);
+        _meter.CreateObservableCounter("peer_sent_packets", () => PerPeer(peers, p => p.SentPackets), "packets", "Packets sent to each peer (by its public IP)");
+        _meter.CreateObservableCounter("peer_sent_bytes", () => PerPeer(peers, p => p.SentBytes), "bytes", "Bytes sent to each peer (inner packets)");
+        _meter.CreateObservableCounter("peer_received_packets", () => PerPeer(peers, p => p.ReceivedPackets), "packets", "Packets received from each peer and passed on to the TUN");
+        _meter.CreateObservableCounter("peer_received_bytes", () => PerPeer(peers, p => p.ReceivedBytes), "bytes", "Bytes received from each peer (inner packets)");
         _meter.CreateObservableCounter("batches", () => Batches(counters), "batches", "Forwarding pumps by direction and packets moved per pump (one wake-up's work)");
         _meter.CreateObservableCounter("dropped_packets", () => Drops(counters), "packets", "Packets dropped, by reason");
         _meter.CreateObservableCounter("udp_gso_runs", () => Sum(plane.Sockets, s => s.GsoRuns), "sends", "UDP GSO sends (one syscall entry carrying a run of packets)");
@@ -93,11 +93,11 @@ internal sealed class OverlayMetrics : IDisposable
         }
     }
 
-    private static IEnumerable<Measurement<long>> PerPeer(PeerCounters peers, RouteTableHolder routes, Func<PeerTraffic, long> value)
+    private static IEnumerable<Measurement<long>> PerPeer(BusiestPeers peers, Func<PeerTraffic, long> value)
     {
-        foreach (PeerTraffic peer in peers.Snapshot(routes.Current))
+        foreach (LabelledPeer peer in peers.Current())
         {
-            yield return new Measurement<long>(value(peer), new KeyValuePair<string, object?>("peer", Ipv4.Format(peer.Address)));
+            yield return new Measurement<long>(value(peer.Traffic), peer.Label);
         }
     }
 

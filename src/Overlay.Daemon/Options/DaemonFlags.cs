@@ -40,6 +40,7 @@ internal static class DaemonFlags
         flags.Add(new("source-check", "drop datagrams whose source address is no peer's public IP in the lease table (set false when peers sit behind NAT)", IsBoolean: true, DefaultText: "true"));
         flags.Add(new("icmp-reply-rate", "ICMP net-unreachable replies per second for packets with no route, as the kernel's icmp_msgs_per_sec; 0: no replies, -1: no limit (as flannel)", DefaultText: "1000"));
         flags.Add(new("icmp-reply-burst", "ICMP replies allowed at once after a quiet spell, as the kernel's icmp_msgs_burst, 1 to 1000000", DefaultText: "50"));
+        flags.Add(new("metrics-peers", "per-peer series on /metrics for at most this many peers, the busiest by bytes sent and received (0: none; totals are always there)", DefaultText: "100"));
         flags.Add(new("admin-socket", "Unix socket overlayctl talks to (routes, leases, stats, capture); empty disables it", DefaultText: "/run/flannel/overlayd.sock"));
         flags.Add(new("v", "log level: 0 lifecycle events, 1 and above adds debug detail", DefaultText: "0"));
         flags.Add(new("version", "print version and exit", IsBoolean: true));

@@ -116,6 +116,33 @@ public sealed class PeerWatcherTests(EtcdServer server) : IClassFixture<EtcdServ
     }
 
     [Fact]
+    public async Task ChurnOfHundredsOfLeasesEndsInOneTableWithEveryRoute()
+    {
+        using var scope = new EtcdScope(server);
+        var routes = new RouteTableHolder();
+        PeerWatcher watcher = NewWatcher(scope, scope.Registry, routes);
+        await using var running = new Background(watcher.RunAsync);
+        await Eventually.True(() => watcher.IsConnected && watcher.TablesPublished == 1, s_patience, "watcher connected");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // 400 separate puts, 50 in flight at a time: far more watch responses than 20 a second while they last.
+        const int leases = 400;
+        for (int first = 0; first < leases; first += 50)
+        {
+            await Task.WhenAll(Enumerable.Range(first, 50).Select(i => scope.Registry.RenewLeaseAsync(
+                scope.Key($"10.{100 + (i / 256)}.{i % 256}.0-24"), new(Ipv4.Parse("198.18.1.1") + (uint)i), CancellationToken.None)));
+        }
+        await Eventually.True(() => routes.Current.Count == leases, s_patience, () => scope.Logs.ToString());
+        TimeSpan elapsed = clock.Elapsed;
+
+        // Each rebuild rests ten times as long as it took, so rebuilding never takes more than its share of the time.
+        Assert.InRange(watcher.TablesPublished, 2, 1 + leases);
+        Assert.True(watcher.TableBuildTime * 5 < elapsed + TimeSpan.FromSeconds(1), $"{watcher.TableBuildTime} building in {elapsed}");
+        Assert.Equal(leases, routes.Current.PeerCount);
+        Assert.Equal(leases, scope.Logs.Count("peer added"));
+    }
+
+    [Fact]
     public async Task CompactionWhileAwayIsRecoveredByListingAgain()
     {
         using var scope = new EtcdScope(server);
