@@ -23,7 +23,23 @@ internal sealed class DaemonProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>
+    /// True once the process has exited and its last output lines have been read: the process can be gone while the
+    /// redirected output is still being drained, and a test that reads <see cref="Output"/> then sees it empty.
+    /// </summary>
+    public bool HasExited
+    {
+        get
+        {
+            if (!_process.HasExited)
+            {
+                return false;
+            }
+
+            _process.WaitForExit();
+            return true;
+        }
+    }
 
     public int ExitCode => _process.ExitCode;
 
