@@ -5,7 +5,7 @@
 # logs and metrics:
 #
 #   start:    overlayd started with the N leases already in etcd: seconds until the table holding all of them is
-#             published and until the daemon logs that it forwards; resident memory 10 s after start, against the
+#             published and until the daemon logs that it forwards; resident memory 30 s after start (after the first native-heap trims), against the
 #             same daemon started with no extra lease (per lease, in bytes);
 #   metrics:  /metrics page size and scrape time with N peers, with the default -metrics-peers and with every peer;
 #   rate:     TCP x1 (Gbit/s) and 64-byte UDP (packets/s received) host 1 -> host 2 with 2 routes and with N+2,
@@ -17,8 +17,9 @@
 #             lifted: the time from the watch's "compacted" answer to the new table of N routes, while a ping host 1
 #             -> host 2 every 20 ms runs throughout and must lose nothing.
 #
-#   perf/scale/scale.sh [-n LEASES] [-s SAMPLES] [-c CHURN_PER_S] [-t SECONDS] [-o RESULTS.md]   (as root)
+#   perf/scale/scale.sh [-n LEASES] [-s SAMPLES] [-c CHURN_PER_S] [-t SECONDS] [-o RESULTS.md] [--start-only]
 #
+# (as root) --start-only stops after the start and memory figures, printing where the memory is.
 # Defaults: 5,000 leases, 200 samples, 100 changes a second, 10 s per rate test; about 10 minutes on 2 CPUs.
 # Environment: OVERLAYD_BIN (a published overlayd instead of publishing this checkout).
 # Like every script here it works only inside network namespaces it creates and removes, and every load is bounded.
@@ -27,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$repo/tools/lib.sh"
 
-leases=5000 samples=200 churn=100 seconds=10 out=
+leases=5000 samples=200 churn=100 seconds=10 out= start_only=0
 while (($#)); do
   case $1 in
     -n) leases=$2; shift 2 ;;
@@ -35,6 +36,7 @@ while (($#)); do
     -c) churn=$2; shift 2 ;;
     -t) seconds=$2; shift 2 ;;
     -o) out=$2; shift 2 ;;
+    --start-only) start_only=1; shift ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) ovl_die "unknown argument $1 (see --help)" ;;
   esac
@@ -180,15 +182,25 @@ rate() {
 }
 
 total=$((leases + 1)) # host 1's table: the N leases and host 2
+settle_s=30 # memory is read this long after a start: after the first native-heap trims (every 10 s)
 ovl_log "idle: both daemons with no other lease"
 start_daemon 2 "$work/h2.log" -metrics-peers=65536
 start_daemon 1 "$work/h1-idle.log"
 t_idle_start=${started_at[1]}
 t_idle_routes=$(wait_routes 1 1 "$work/h1-idle.log" 0)
 wait_ping
-sleep_until=$(awk -v s="${started_at[1]}" 'BEGIN { printf "%.6f", s + 10 }')
+sleep_until=$(awk -v settle="$settle_s" -v s="${started_at[1]}" 'BEGIN { printf "%.6f", s + settle }')
 while (($(awk -v a="$(now)" -v b="$sleep_until" 'BEGIN { print (a < b) }'))); do sleep 0.2; done
 rss_idle=$(rss_kb "${pid[1]}")
+# memory HOST: resident memory by what holds it (../soak/memory.py: rss file code arena other, kB) and the managed
+# heap by generation after the last GC (kB), from the runtime's own metrics.
+memory() {
+  echo "$(python3 "$here/../soak/memory.py" "${pid[$1]}") $(x "$1" curl -s --max-time 10 "http://198.18.0.$1:8471/metrics" |
+    awk '/^system_runtime_dotnet_gc_last_collection_heap_size\{/ { match($0, /gen[0-9]|loh|poh/); g[substr($0, RSTART, RLENGTH)] = $2 / 1024 }
+         /^dotnet_total_memory_bytes / { t = $2 / 1024 }
+         END { printf "%d %d %d %d %d %d", t, g["gen0"], g["gen1"], g["gen2"], g["loh"], g["poh"] }')"
+}
+mem_idle=$(memory 1)
 read -r page_idle scrape_idle < <(scrape_median 1)
 
 ovl_log "rate with 2 routes"
@@ -211,9 +223,19 @@ t_start=${started_at[1]}
 t_routes=$(wait_routes 1 "$total" "$work/h1.log" 0)
 t_forwarding=$(wait_log 1 "$work/h1.log" 0 "forwarding: ")
 wait_ping
-sleep_until=$(awk -v s="$t_start" 'BEGIN { printf "%.6f", s + 10 }')
+sleep_until=$(awk -v settle="$settle_s" -v s="$t_start" 'BEGIN { printf "%.6f", s + settle }')
 while (($(awk -v a="$(now)" -v b="$sleep_until" 'BEGIN { print (a < b) }'))); do sleep 0.2; done
 rss_full=$(rss_kb "${pid[1]}")
+mem_full=$(memory 1)
+if ((start_only)); then
+  echo "memory of host 1's daemon $settle_s s after start, kB: rss file code arena other | managed: total gen0 gen1 gen2 loh poh"
+  echo "  no other lease:   $mem_idle"
+  echo "  $leases leases:      $mem_full"
+  sleep 30
+  echo "  $((settle_s + 30)) s after start: $(memory 1)"
+  echo "start: exec to the full table published $(ms "$t_start" "$t_routes") ms ($(ms "$t_idle_start" "$t_idle_routes") ms with no other lease)"
+  exit 0
+fi
 
 ovl_log "/metrics with $total peers"
 read -r page_default scrape_default < <(scrape_median 1)
@@ -301,7 +323,8 @@ Network 10.0.0.0/8, SubnetLen 24; host 1's table holds $total routes ($leases wr
 | what | with 2 routes | with $total routes | note |
 |---|---|---|---|
 | start: exec to the full table published | $(ms "$t_idle_start" "$t_idle_routes") ms | $(ms "$t_start" "$t_routes") ms | log "forwarding" at $(ms "$t_start" "$t_forwarding") ms |
-| resident memory 10 s after start | $((rss_idle / 1024)) MB | $((rss_full / 1024)) MB | $per_lease bytes per lease |
+| resident memory $settle_s s after start | $((rss_idle / 1024)) MB | $((rss_full / 1024)) MB | $per_lease bytes per lease |
+| the same by what holds it, kB: rss file code arena other, managed: total gen0 gen1 gen2 loh poh | $mem_idle | $mem_full | |
 | written by one etcd txn per 100 leases, to published | | $(ms "$t0" "$t_applied") ms after the first write | writing took $(ms "$t0" "$t_written") ms |
 | /metrics, default -metrics-peers (100) | $page_idle B, $(awk -v t="$scrape_idle" 'BEGIN { printf "%.1f", t * 1000 }') ms | $page_default B, $(awk -v t="$scrape_default" 'BEGIN { printf "%.1f", t * 1000 }') ms | $series_default per-peer series |
 | /metrics, every peer (-metrics-peers=65536) | | $page_all B, $(awk -v t="$scrape_all" 'BEGIN { printf "%.1f", t * 1000 }') ms | $series_all per-peer series |

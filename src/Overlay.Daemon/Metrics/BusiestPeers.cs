@@ -39,6 +39,8 @@ internal sealed class BusiestPeers
     {
         if (_limit == 0)
         {
+            // Nothing to export, but each scrape still lets the totals of departed peers go.
+            _counters.ForgetDeparted(_routes.Current);
             return [];
         }
         lock (_lock)

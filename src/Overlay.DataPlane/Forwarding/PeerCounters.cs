@@ -24,6 +24,22 @@ public sealed class PeerCounters
     /// </summary>
     public IReadOnlyList<PeerTraffic> Snapshot(RouteTable table)
     {
+        ForgetDeparted(table);
+        var traffic = new PeerTraffic[table.PeerCount];
+        for (int i = 0; i < traffic.Length; i++)
+        {
+            uint address = table.PeerAddress(i);
+            traffic[i] = _byAddress.TryGetValue(address, out PeerTotals? totals) ? totals.Read(address) : new PeerTraffic(address, 0, 0, 0, 0);
+        }
+        return traffic;
+    }
+
+    /// <summary>
+    /// Forgets the totals of every peer <paramref name="table"/> (pass the current one) does not have, without reading
+    /// the others: for readers that export no per-peer numbers but must still keep memory to the current peers.
+    /// </summary>
+    public void ForgetDeparted(RouteTable table)
+    {
         ArgumentNullException.ThrowIfNull(table);
         foreach (KeyValuePair<uint, PeerTotals> entry in _byAddress)
         {
@@ -32,13 +48,6 @@ public sealed class PeerCounters
                 _byAddress.TryRemove(entry.Key, out _);
             }
         }
-        var traffic = new PeerTraffic[table.PeerCount];
-        for (int i = 0; i < traffic.Length; i++)
-        {
-            uint address = table.PeerAddress(i);
-            traffic[i] = _byAddress.TryGetValue(address, out PeerTotals? totals) ? totals.Read(address) : new PeerTraffic(address, 0, 0, 0, 0);
-        }
-        return traffic;
     }
 
     /// <summary>The shared totals for each of <paramref name="table"/>'s peers, by peer index. Allocates: call on a table change only.</summary>

@@ -123,6 +123,27 @@ public sealed class PeerTrafficTests : IDisposable
     }
 
     [Fact]
+    public void ForgettingDepartedPeersDropsTheirTotalsAndKeepsTheOthers()
+    {
+        RouteTable first = RouteTable.Create([Route("10.244.2.0/24", "198.18.0.2"), Route("10.244.3.0/24", "198.18.0.3")]);
+        RouteTable second = RouteTable.Create([Route("10.244.3.0/24", "198.18.0.3")]);
+        Assert.True(first.TryGetPeerIndex(Ipv4.Parse("198.18.0.2"), out int two));
+        Assert.True(first.TryGetPeerIndex(Ipv4.Parse("198.18.0.3"), out int three));
+        var tally = new ForwardingTally();
+        tally.Peers.Bind(first);
+        tally.Peers.AddSent(two, 10);
+        tally.Peers.AddSent(three, 20);
+        var counters = new ForwardingCounters();
+        counters.Add(tally);
+
+        counters.Peers.ForgetDeparted(second);
+
+        Assert.Equal(
+            [new PeerTraffic(Ipv4.Parse("198.18.0.2"), 0, 0, 0, 0), new PeerTraffic(Ipv4.Parse("198.18.0.3"), 1, 20, 0, 0)],
+            counters.Peers.Snapshot(first).OrderBy(p => p.Address));
+    }
+
+    [Fact]
     public void ThreadsAddingConcurrentlyLoseNothing()
     {
         RouteTable table = RouteTable.Create([Route("10.244.2.0/24", "198.18.0.2")]);
