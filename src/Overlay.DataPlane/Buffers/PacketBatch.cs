@@ -14,6 +14,10 @@ namespace Overlay.DataPlane.Buffers;
 /// <item>A slot whose length is 0 is a dropped packet: senders and writers skip it. A forwarder drops a packet
 /// in place by setting its length to 0, so nothing is copied to compact the batch.</item>
 /// <item><c>Endpoint(i)</c> is the destination on the send side and the source on the receive side.</item>
+/// <item><c>Length(i)</c> is the whole packet's length. Usually the packet is all in its slot; a segment cut from a
+/// superpacket keeps only its headers there and continues in <c>Tail(i)</c>, a slice of <see cref="TailSource"/>.
+/// Headers are always in the slot, so everything that reads or rewrites them works on the slot alone; whoever needs
+/// the payload gathers (<see cref="CopyPacket"/>, or iovecs for the slot and the tail).</item>
 /// </list>
 /// Not thread-safe: a batch belongs to one reactor thread.
 /// </remarks>
@@ -25,6 +29,7 @@ public sealed class PacketBatch
     private readonly OffloadInfo[] _offloads;
     private readonly int[] _outcomes;
     private readonly int[] _peers;
+    private readonly PacketTail[] _tails;
     private int _count;
 
     public PacketBatch(int capacity, int slotSize)
@@ -39,6 +44,7 @@ public sealed class PacketBatch
         _offloads = new OffloadInfo[capacity];
         _outcomes = new int[capacity];
         _peers = new int[capacity];
+        _tails = new PacketTail[capacity];
     }
 
     public int Capacity { get; }
@@ -90,6 +96,44 @@ public sealed class PacketBatch
     /// </summary>
     public ref int Peer(int index) => ref _peers[index];
 
+    /// <summary>
+    /// Where slot <paramref name="index"/>'s packet continues in <see cref="TailSource"/>; all-zero (the default, and
+    /// what every source other than the superpacket segmenter leaves) when it is all in the slot. Whoever fills a slot
+    /// with a tail sets it; whoever fills it without one resets it.
+    /// </summary>
+    public ref PacketTail Tail(int index) => ref _tails[index];
+
+    /// <summary>
+    /// The pinned slab the tails point into (another batch's <see cref="Slab"/>, which must outlive their use), or null
+    /// while no slot has a tail.
+    /// </summary>
+    public byte[]? TailSource { get; set; }
+
+    /// <summary>Bytes of slot <paramref name="index"/>'s packet that are in the slot itself.</summary>
+    public int HeadLength(int index) => _lengths[index] - _tails[index].Length;
+
+    /// <summary>The part of slot <paramref name="index"/>'s packet outside the slot; empty when it has none.</summary>
+    public ReadOnlySpan<byte> TailBytes(int index)
+    {
+        PacketTail tail = _tails[index];
+        return tail.Length == 0 ? default : TailSource.AsSpan(tail.Offset, tail.Length);
+    }
+
+    /// <summary>
+    /// Copies slot <paramref name="index"/>'s whole packet, slot part then tail, to the start of
+    /// <paramref name="destination"/> (as much as fits) and returns the bytes copied.
+    /// </summary>
+    public int CopyPacket(int index, Span<byte> destination)
+    {
+        int head = Math.Clamp(HeadLength(index), 0, SlotSize);
+        ReadOnlySpan<byte> slotPart = _slab.AsSpan(index * SlotSize, Math.Min(head, destination.Length));
+        slotPart.CopyTo(destination);
+        ReadOnlySpan<byte> tail = TailBytes(index);
+        int tailCopied = Math.Min(tail.Length, destination.Length - slotPart.Length);
+        tail[..tailCopied].CopyTo(destination[slotPart.Length..]);
+        return slotPart.Length + tailCopied;
+    }
+
     /// <summary>Lengths of all slots; entries past <see cref="Count"/> are stale.</summary>
     public Span<int> Lengths => _lengths;
 
@@ -100,6 +144,8 @@ public sealed class PacketBatch
     public Span<int> Outcomes => _outcomes;
 
     public Span<int> Peers => _peers;
+
+    public Span<PacketTail> Tails => _tails;
 
     public void Clear() => Count = 0;
 }

@@ -50,7 +50,14 @@ public sealed class CaptureRing
     /// Copies up to <see cref="SnapLength"/> bytes of <paramref name="packet"/> into a free slot. Returns false, and
     /// copies nothing, when the ring is full. Thread-safe; allocation-free.
     /// </summary>
-    public bool TryWrite(ReadOnlySpan<byte> packet, long utcTicks, CaptureDirection direction)
+    public bool TryWrite(ReadOnlySpan<byte> packet, long utcTicks, CaptureDirection direction) =>
+        TryWrite(packet, default, utcTicks, direction);
+
+    /// <summary>
+    /// As <see cref="TryWrite(ReadOnlySpan{byte}, long, CaptureDirection)"/> for a packet in two pieces: its slot part
+    /// <paramref name="head"/>, then <paramref name="tail"/> (a segment whose payload stayed in its superpacket).
+    /// </summary>
+    public bool TryWrite(ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail, long utcTicks, CaptureDirection direction)
     {
         long position = Volatile.Read(ref _enqueuePosition);
         while (true)
@@ -76,11 +83,15 @@ public sealed class CaptureRing
         }
 
         int index = (int)(position & _mask);
-        int kept = Math.Min(packet.Length, SnapLength);
-        packet[..kept].CopyTo(_data.AsSpan(index * SnapLength, kept));
+        int length = head.Length + tail.Length;
+        int kept = Math.Min(length, SnapLength);
+        Span<byte> destination = _data.AsSpan(index * SnapLength, kept);
+        int keptHead = Math.Min(head.Length, kept);
+        head[..keptHead].CopyTo(destination);
+        tail[..(kept - keptHead)].CopyTo(destination[keptHead..]);
         ref Slot slot = ref _slots[index];
         slot.CapturedLength = kept;
-        slot.Record = new CaptureRecord(utcTicks, direction, packet.Length);
+        slot.Record = new CaptureRecord(utcTicks, direction, length);
         Volatile.Write(ref slot.Sequence, position + 1);
         return true;
     }

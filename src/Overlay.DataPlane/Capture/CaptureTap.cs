@@ -115,12 +115,12 @@ public sealed class CaptureTap
         int skipped = 0;
         for (int i = 0; i < count; i++)
         {
-            int length = Math.Min(lengths[i], slotSize);
-            if (length <= 0)
+            if (lengths[i] <= 0)
             {
                 continue;
             }
-            if (!ring.TryWrite(slab.AsSpan(i * slotSize, length), utcTicks, direction))
+            int head = Math.Clamp(batch.HeadLength(i), 0, slotSize);
+            if (!ring.TryWrite(slab.AsSpan(i * slotSize, head), batch.TailBytes(i), utcTicks, direction))
             {
                 skipped++;
             }

@@ -34,15 +34,16 @@ internal static class PseudoHeader
     }
 
     /// <summary>
-    /// The folded sum a TCP or UDP checksum covers, when the payload's sum is already known (from the pass that copied
-    /// it): the pseudo-header, the transport header at <paramref name="ipHeaderLength"/> (checksum field included, as
-    /// it stands) and <paramref name="payloadSum"/>. Transport headers have even lengths, so the sums add up. All ones
-    /// means a valid checksum; with the field zeroed, its complement is the checksum to store.
+    /// The folded sum a TCP or UDP checksum covers, when the payload's sum is already known (from the one pass that read
+    /// it): the pseudo-header, the transport header at <paramref name="ipHeaderLength"/> of <paramref name="headers"/>
+    /// (checksum field included, as it stands) and <paramref name="payloadSum"/> over <paramref name="payloadLength"/>
+    /// bytes, which need not follow the headers in memory. Transport headers have even lengths, so the sums add up.
+    /// All ones means a valid checksum; with the field zeroed, its complement is the checksum to store.
     /// </summary>
-    public static ushort TransportSum(ReadOnlySpan<byte> ipv4Packet, int ipHeaderLength, int transportHeaderLength, ushort payloadSum, byte protocol)
+    public static ushort TransportSum(ReadOnlySpan<byte> headers, int ipHeaderLength, int transportHeaderLength, int payloadLength, ushort payloadSum, byte protocol)
     {
-        ReadOnlySpan<byte> transport = ipv4Packet[ipHeaderLength..];
-        ushort headerSum = InternetChecksum.Sum(transport[..transportHeaderLength]);
-        return InternetChecksum.Add(InternetChecksum.Add(headerSum, payloadSum), Sum(ipv4Packet, protocol, transport.Length));
+        ushort headerSum = InternetChecksum.Sum(headers.Slice(ipHeaderLength, transportHeaderLength));
+        return InternetChecksum.Add(
+            InternetChecksum.Add(headerSum, payloadSum), Sum(headers, protocol, transportHeaderLength + payloadLength));
     }
 }

@@ -10,7 +10,11 @@ public static partial class SuperpacketSegmenter
     // The virtio header's hdr_len is not trusted: on the FORWARD path it can cover the whole first segment. Header
     // lengths come from IHL and the TCP data offset instead, and the checksum fields from the protocol.
 
-    private static DropReason SplitTcp(ReadOnlySpan<byte> packet, int gsoSize, bool ecn, PacketBatch segments, out bool noRoom)
+    // Each segment is its own headers, written in a segment slot, and a tail: its share of the payload, left in the
+    // superpacket's slot and summed in place (one read pass, no copy). packetOffset is where the superpacket starts in
+    // the tails' source, the superpacket batch's slab.
+
+    private static DropReason SplitTcp(ReadOnlySpan<byte> packet, int packetOffset, int gsoSize, bool ecn, PacketBatch segments, out bool noRoom)
     {
         noRoom = false;
         int ipHeaderLength = (packet[0] & 0x0F) * 4;
@@ -38,22 +42,22 @@ public static partial class SuperpacketSegmenter
         byte laterCwrMask = ecn ? unchecked((byte)~TcpLayout.Cwr) : (byte)0xFF;
         for (int i = 0; i < count; i++)
         {
-            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments, out ushort payloadSum);
+            Span<byte> segment = AppendSegment(packet, packetOffset, headerLength, gsoSize, i, segments, out int payloadLength, out ushort payloadSum);
             Span<byte> tcp = segment[ipHeaderLength..];
             BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.IdentificationOffset..], (ushort)(firstId + i));
-            FinishIpv4Header(segment, ipHeaderLength);
+            FinishIpv4Header(segment, ipHeaderLength, headerLength + payloadLength);
             BinaryPrimitives.WriteUInt32BigEndian(tcp[TcpLayout.SequenceOffset..], firstSequence + (uint)(i * gsoSize));
             byte segmentFlags = i == count - 1 ? flags : middleFlags;
             tcp[TcpLayout.FlagsOffset] = i == 0 ? segmentFlags : (byte)(segmentFlags & laterCwrMask);
             tcp[TcpLayout.ChecksumOffset] = 0;
             tcp[TcpLayout.ChecksumOffset + 1] = 0;
-            ushort checksum = (ushort)~PseudoHeader.TransportSum(segment, ipHeaderLength, tcpHeaderLength, payloadSum, Ipv4Header.ProtocolTcp);
+            ushort checksum = (ushort)~PseudoHeader.TransportSum(segment, ipHeaderLength, tcpHeaderLength, payloadLength, payloadSum, Ipv4Header.ProtocolTcp);
             BinaryPrimitives.WriteUInt16BigEndian(tcp[TcpLayout.ChecksumOffset..], checksum);
         }
         return DropReason.None;
     }
 
-    private static DropReason SplitUdp(ReadOnlySpan<byte> packet, int gsoSize, PacketBatch segments, out bool noRoom)
+    private static DropReason SplitUdp(ReadOnlySpan<byte> packet, int packetOffset, int gsoSize, PacketBatch segments, out bool noRoom)
     {
         noRoom = false;
         int ipHeaderLength = (packet[0] & 0x0F) * 4;
@@ -70,14 +74,14 @@ public static partial class SuperpacketSegmenter
         ushort firstId = BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4Header.IdentificationOffset..]);
         for (int i = 0; i < count; i++)
         {
-            Span<byte> segment = AppendSegment(packet, headerLength, gsoSize, i, segments, out ushort payloadSum);
+            Span<byte> segment = AppendSegment(packet, packetOffset, headerLength, gsoSize, i, segments, out int payloadLength, out ushort payloadSum);
             Span<byte> udp = segment[ipHeaderLength..];
             BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.IdentificationOffset..], (ushort)(firstId + i));
-            FinishIpv4Header(segment, ipHeaderLength);
-            BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.LengthOffset..], (ushort)udp.Length);
+            FinishIpv4Header(segment, ipHeaderLength, headerLength + payloadLength);
+            BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.LengthOffset..], (ushort)(UdpLayout.HeaderLength + payloadLength));
             udp[UdpLayout.ChecksumOffset] = 0;
             udp[UdpLayout.ChecksumOffset + 1] = 0;
-            ushort checksum = (ushort)~PseudoHeader.TransportSum(segment, ipHeaderLength, UdpLayout.HeaderLength, payloadSum, Ipv4Header.ProtocolUdp);
+            ushort checksum = (ushort)~PseudoHeader.TransportSum(segment, ipHeaderLength, UdpLayout.HeaderLength, payloadLength, payloadSum, Ipv4Header.ProtocolUdp);
             // RFC 768: a computed zero is sent as all ones, because zero means "no checksum".
             BinaryPrimitives.WriteUInt16BigEndian(udp[UdpLayout.ChecksumOffset..], checksum == 0 ? (ushort)0xFFFF : checksum);
         }
@@ -106,27 +110,29 @@ public static partial class SuperpacketSegmenter
     }
 
     /// <summary>
-    /// Appends segment <paramref name="index"/>: the superpacket's headers followed by its share of the payload, whose
-    /// sum comes out of the same pass that copies it.
+    /// Appends segment <paramref name="index"/>: the superpacket's headers copied into a new slot, and its share of the
+    /// payload as the slot's tail, summed where it lies. Returns the headers in the slot.
     /// </summary>
-    private static Span<byte> AppendSegment(ReadOnlySpan<byte> packet, int headerLength, int gsoSize, int index, PacketBatch segments, out ushort payloadSum)
+    private static Span<byte> AppendSegment(
+        ReadOnlySpan<byte> packet, int packetOffset, int headerLength, int gsoSize, int index, PacketBatch segments,
+        out int payloadLength, out ushort payloadSum)
     {
         int payloadStart = headerLength + index * gsoSize;
-        int payloadLength = Math.Min(gsoSize, packet.Length - payloadStart);
+        payloadLength = Math.Min(gsoSize, packet.Length - payloadStart);
         int slot = segments.Count++;
-        int length = headerLength + payloadLength;
-        Span<byte> segment = segments.Slot(slot)[..length];
-        packet[..headerLength].CopyTo(segment);
-        payloadSum = InternetChecksum.SumAndCopy(packet.Slice(payloadStart, payloadLength), segment[headerLength..]);
-        segments.Length(slot) = length;
+        Span<byte> headers = segments.Slot(slot)[..headerLength];
+        packet[..headerLength].CopyTo(headers);
+        payloadSum = InternetChecksum.Sum(packet.Slice(payloadStart, payloadLength));
+        segments.Length(slot) = headerLength + payloadLength;
+        segments.Tail(slot) = new PacketTail(packetOffset + payloadStart, payloadLength);
         segments.Offload(slot) = OffloadInfo.None;
-        return segment;
+        return headers;
     }
 
     /// <summary>Sets the total length to the segment's and recomputes the header checksum (the id is already set).</summary>
-    private static void FinishIpv4Header(Span<byte> segment, int ipHeaderLength)
+    private static void FinishIpv4Header(Span<byte> segment, int ipHeaderLength, int totalLength)
     {
-        BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.TotalLengthOffset..], (ushort)segment.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[Ipv4Header.TotalLengthOffset..], (ushort)totalLength);
         segment[Ipv4Header.ChecksumOffset] = 0;
         segment[Ipv4Header.ChecksumOffset + 1] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(

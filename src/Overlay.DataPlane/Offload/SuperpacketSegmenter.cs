@@ -32,7 +32,8 @@ public static partial class SuperpacketSegmenter
     /// superpacket whose segments do not all fit the room left, so no superpacket is ever half sent.
     /// </summary>
     /// <param name="superpackets">Slots as read from an offload TUN, with their lengths and offload metadata. Not
-    /// modified: checksums are completed in the copies.</param>
+    /// modified (checksums are completed in the copies), and must not be until the segments are sent: each segment
+    /// of a superpacket keeps its payload there, as its <see cref="PacketBatch.Tail"/>.</param>
     /// <param name="first">The first slot to handle (0 on the first call for a batch).</param>
     /// <param name="segments">Where the plain packets go; its slot size is the TUN MTU. A superpacket needing more
     /// slots than its whole capacity, or segments longer than a slot, is dropped. Appended slots get
@@ -49,7 +50,8 @@ public static partial class SuperpacketSegmenter
         }
         int count = superpackets.Count;
         ArgumentOutOfRangeException.ThrowIfNegative(first);
-        segments.Count = segments.Count;
+        // Segments' payloads stay in the superpackets' slots; the caller sends them before the next read.
+        segments.TailSource = superpackets.Slab;
 
         int slot = first;
         int appended = 0;
@@ -119,9 +121,10 @@ public static partial class SuperpacketSegmenter
             return reason;
         }
         packet = packet[..packetLength];
+        int packetOffset = slot * superpackets.SlotSize;
         return gsoType == GsoType.TcpV4
-            ? SplitTcp(packet, offload.GsoSize, ecn, segments, out noRoom)
-            : SplitUdp(packet, offload.GsoSize, segments, out noRoom);
+            ? SplitTcp(packet, packetOffset, offload.GsoSize, ecn, segments, out noRoom)
+            : SplitUdp(packet, packetOffset, offload.GsoSize, segments, out noRoom);
     }
 
     private static DropReason CopyPlain(ReadOnlySpan<byte> packet, PacketBatch segments, out bool noRoom)
@@ -138,6 +141,7 @@ public static partial class SuperpacketSegmenter
         int index = segments.Count++;
         packet.CopyTo(segments.Slot(index));
         segments.Length(index) = packet.Length;
+        segments.Tail(index) = default;
         segments.Offload(index) = OffloadInfo.None;
         return DropReason.None;
     }

@@ -80,8 +80,9 @@ public sealed unsafe class TunWriter : ITunWriter
             {
                 continue;
             }
-            if ((uint)length > (uint)slotSize)
+            if ((uint)length > (uint)slotSize || batch.Tail(i).Length != 0)
             {
+                // Packets written here are whole in their slots (ICMP replies); a segment with a tail goes to UDP only.
                 outcomes[i] = totals.Refused(LibC.EINVAL);
                 continue;
             }

@@ -9,9 +9,11 @@ namespace Overlay.Linux.Udp;
 
 /// <summary>
 /// The send direction of a <see cref="UdpBatchSocket"/>: turns a batch into sendmmsg entries whose iovecs point
-/// straight into the batch's pinned slab. With GSO, a run of consecutive datagrams to one endpoint with one length
-/// (the last may be shorter) becomes a single entry with one iovec per datagram and a UDP_SEGMENT cmsg, which the
-/// kernel segments after one trip through its stack.
+/// straight into the batch's pinned slab, and for a packet with a tail (a segment whose payload stayed in its
+/// superpacket) into the tail's slab as well: one iovec for the slot part, one for the tail, so no payload is copied
+/// in userspace. With GSO, a run of consecutive datagrams to one endpoint with one length (the last may be shorter)
+/// becomes a single entry with the iovecs of all its datagrams and a UDP_SEGMENT cmsg, which the kernel segments
+/// after one trip through its stack (it cuts the gathered bytes at every segment size, wherever the iovecs end).
 /// </summary>
 /// <remarks>One sending thread. Counters are published once per call and may be read from any thread.</remarks>
 internal sealed unsafe class DatagramSender : IDisposable
@@ -19,11 +21,16 @@ internal sealed unsafe class DatagramSender : IDisposable
     private const int SendRetryWaitMilliseconds = 10;
     private const int MaxSendWaitsPerCall = 3;
 
+    // A datagram is its slot part and, when it has one, its tail.
+    private const int MaxVectorsPerDatagram = 2;
+
     private readonly int _fd;
     private readonly ShutdownSignal _shutdown;
     private readonly MessageVector _messages;
     private readonly int[] _entryFirstSlot;
     private readonly int[] _entrySegments;
+    private readonly int[] _entryVectors;
+    private readonly int[] _entryFirstDatagramVectors;
     private bool _gso;
     private volatile string? _gsoDisabledReason;
     private int _lastSendErrno;
@@ -36,6 +43,7 @@ internal sealed unsafe class DatagramSender : IDisposable
     // The batch of the Send in progress, for MarkEntry; only the sending thread touches them.
     private PacketBatch? _batch;
     private byte* _slab;
+    private byte* _slabEnd;
     private int _slotSize;
 
     /// <param name="fd">The socket; not owned.</param>
@@ -48,9 +56,11 @@ internal sealed unsafe class DatagramSender : IDisposable
         _shutdown = shutdown;
         _gso = gso;
         _gsoDisabledReason = gsoUnavailableReason;
-        _messages = new MessageVector(maxDatagrams, gso ? Cmsg.Space(sizeof(ushort)) : 0);
+        _messages = new MessageVector(maxDatagrams, gso ? Cmsg.Space(sizeof(ushort)) : 0, maxDatagrams * MaxVectorsPerDatagram);
         _entryFirstSlot = new int[maxDatagrams];
         _entrySegments = new int[maxDatagrams];
+        _entryVectors = new int[maxDatagrams];
+        _entryFirstDatagramVectors = new int[maxDatagrams];
         if (gso)
         {
             for (int i = 0; i < maxDatagrams; i++)
@@ -98,6 +108,7 @@ internal sealed unsafe class DatagramSender : IDisposable
         }
         _batch = batch;
         _slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        _slabEnd = _slab + ((long)batch.Capacity * batch.SlotSize);
         _slotSize = batch.SlotSize;
 
         while (next < count && totals.Waits <= MaxSendWaitsPerCall)
@@ -148,15 +159,15 @@ internal sealed unsafe class DatagramSender : IDisposable
     /// </summary>
     private int BuildEntries(PacketBatch batch, int count, ref int next, ref SendTotals totals)
     {
-        int slotSize = batch.SlotSize;
-        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
+        byte* tails = TailBase(batch);
         ReadOnlySpan<int> lengths = batch.Lengths;
         ReadOnlySpan<PeerEndpoint> endpoints = batch.Endpoints;
         int capacity = _messages.Capacity;
+        int vectorCapacity = _messages.VectorCapacity;
         int entries = 0;
         int vectors = 0;
 
-        while (next < count && entries < capacity && vectors < capacity)
+        while (next < count && entries < capacity && vectors + MaxVectorsPerDatagram <= vectorCapacity)
         {
             int length = lengths[next];
             if (length == 0)
@@ -164,7 +175,7 @@ internal sealed unsafe class DatagramSender : IDisposable
                 next++;
                 continue;
             }
-            if ((uint)length > (uint)slotSize)
+            if (!IsWellFormed(batch, next))
             {
                 // A slot re-examined after a GSO fallback was already counted the first time round.
                 if (next >= totals.ExaminedEnd)
@@ -180,18 +191,20 @@ internal sealed unsafe class DatagramSender : IDisposable
             int first = next;
             PeerEndpoint destination = endpoints[next];
             iovec* run = &_messages.Vectors[vectors];
-            run[0].iov_base = slab + ((long)next * slotSize);
-            run[0].iov_len = length;
+            int firstVectors = Describe(batch, next, run, tails);
+            int runVectors = firstVectors;
             int segments = 1;
             next++;
             if (_gso)
             {
-                segments = ExtendRun(batch, count, ref next, run, length, destination, Math.Min(Libc.UDP_MAX_SEGMENTS, capacity - vectors));
+                segments = ExtendRun(
+                    batch, count, ref next, run, ref runVectors, tails, length, destination,
+                    Math.Min(Libc.UDP_MAX_SEGMENTS, capacity), vectorCapacity - vectors);
             }
 
             msghdr* header = _messages.Header(entries);
             header->msg_iov = run;
-            header->msg_iovlen = segments;
+            header->msg_iovlen = runVectors;
             SockaddrIn.Set(&_messages.Names[entries], destination.Address, destination.Port);
             if (segments > 1)
             {
@@ -207,8 +220,10 @@ internal sealed unsafe class DatagramSender : IDisposable
             }
             _entryFirstSlot[entries] = first;
             _entrySegments[entries] = segments;
+            _entryVectors[entries] = runVectors;
+            _entryFirstDatagramVectors[entries] = firstVectors;
             entries++;
-            vectors += segments;
+            vectors += runVectors;
         }
         totals.ExaminedEnd = Math.Max(totals.ExaminedEnd, next);
         return entries;
@@ -217,17 +232,18 @@ internal sealed unsafe class DatagramSender : IDisposable
     /// <summary>
     /// Appends following slots to the run that starts with a datagram of <paramref name="segmentSize"/> bytes: same
     /// endpoint, same length (one shorter datagram ends the run), empty slots skipped, at most
-    /// <paramref name="maxSegments"/> datagrams and 65,507 payload bytes. Returns the datagrams in the run.
+    /// <paramref name="maxSegments"/> datagrams, <paramref name="vectorBudget"/> iovecs and 65,507 payload bytes; a
+    /// malformed slot ends the run (the next entry deals with it). Returns the datagrams in the run.
     /// </summary>
-    private static int ExtendRun(PacketBatch batch, int count, ref int next, iovec* run, int segmentSize, PeerEndpoint destination, int maxSegments)
+    private int ExtendRun(
+        PacketBatch batch, int count, ref int next, iovec* run, ref int runVectors, byte* tails, int segmentSize,
+        PeerEndpoint destination, int maxSegments, int vectorBudget)
     {
-        int slotSize = batch.SlotSize;
-        byte* slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(batch.Slab));
         ReadOnlySpan<int> lengths = batch.Lengths;
         ReadOnlySpan<PeerEndpoint> endpoints = batch.Endpoints;
         int segments = 1;
         int payload = segmentSize;
-        while (next < count && segments < maxSegments)
+        while (next < count && segments < maxSegments && runVectors + MaxVectorsPerDatagram <= vectorBudget)
         {
             int length = lengths[next];
             if (length == 0)
@@ -235,12 +251,12 @@ internal sealed unsafe class DatagramSender : IDisposable
                 next++;
                 continue;
             }
-            if (length > segmentSize || payload + length > Libc.UDP_MAX_IPV4_PAYLOAD || endpoints[next] != destination)
+            if (length > segmentSize || payload + length > Libc.UDP_MAX_IPV4_PAYLOAD || endpoints[next] != destination ||
+                !IsWellFormed(batch, next))
             {
                 break;
             }
-            run[segments].iov_base = slab + ((long)next * slotSize);
-            run[segments].iov_len = length;
+            runVectors += Describe(batch, next, run + runVectors, tails);
             segments++;
             payload += length;
             next++;
@@ -250,6 +266,38 @@ internal sealed unsafe class DatagramSender : IDisposable
             }
         }
         return segments;
+    }
+
+    /// <summary>The pinned slab the batch's tails point into, or null when it has none.</summary>
+    private static byte* TailBase(PacketBatch batch) =>
+        batch.TailSource is { } source ? (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(source)) : null;
+
+    /// <summary>The slot part fits the slot and the tail lies inside its source: what <see cref="Describe"/> relies on.</summary>
+    private static bool IsWellFormed(PacketBatch batch, int slot)
+    {
+        PacketTail tail = batch.Tail(slot);
+        int head = batch.Length(slot) - tail.Length;
+        if ((uint)head > (uint)batch.SlotSize || tail.Length < 0)
+        {
+            return false;
+        }
+        return tail.Length == 0 ||
+            (batch.TailSource is { } source && tail.Offset >= 0 && (long)tail.Offset + tail.Length <= source.Length);
+    }
+
+    /// <summary>Points iovecs at slot <paramref name="slot"/>'s packet: its slot part, then its tail if any. Returns the iovecs used.</summary>
+    private int Describe(PacketBatch batch, int slot, iovec* at, byte* tails)
+    {
+        PacketTail tail = batch.Tail(slot);
+        at[0].iov_base = _slab + ((long)slot * _slotSize);
+        at[0].iov_len = batch.Length(slot) - tail.Length;
+        if (tail.Length == 0)
+        {
+            return 1;
+        }
+        at[1].iov_base = tails + tail.Offset;
+        at[1].iov_len = tail.Length;
+        return 2;
     }
 
     /// <summary>
@@ -299,7 +347,7 @@ internal sealed unsafe class DatagramSender : IDisposable
                 // The same errno can be about the destination (EINVAL for port 0); sending the run's first datagram
                 // alone, without the cmsg, tells which it is.
                 msghdr* header = _messages.Header(start);
-                header->msg_iovlen = 1;
+                header->msg_iovlen = _entryFirstDatagramVectors[start];
                 header->msg_control = null;
                 header->msg_controllen = 0;
                 int single = Syscall.SendMmsg(_fd, _messages.Messages + start, 1, 0);
@@ -312,7 +360,7 @@ internal sealed unsafe class DatagramSender : IDisposable
                     return _entryFirstSlot[start] + 1;
                 }
                 errno = single < 0 ? -single : errno;
-                header->msg_iovlen = _entrySegments[start];
+                header->msg_iovlen = _entryVectors[start];
             }
             totals.LastErrno = errno;
             if (UdpBatchSocket.IsFatalSocketError(errno))
@@ -332,14 +380,21 @@ internal sealed unsafe class DatagramSender : IDisposable
         return -1;
     }
 
-    /// <summary>Sets the outcome of every slot entry <paramref name="entry"/> carries (its iovecs point into the batch's slab).</summary>
+    /// <summary>
+    /// Sets the outcome of every slot entry <paramref name="entry"/> carries: each iovec that points into the batch's
+    /// slab starts a datagram's slot part (tails point elsewhere).
+    /// </summary>
     private void MarkEntry(int entry, int outcome)
     {
         msghdr* header = _messages.Header(entry);
         iovec* vectors = header->msg_iov;
         for (int v = 0; v < (int)header->msg_iovlen; v++)
         {
-            _batch!.Outcome((int)(((byte*)vectors[v].iov_base - _slab) / _slotSize)) = outcome;
+            byte* at = (byte*)vectors[v].iov_base;
+            if (at >= _slab && at < _slabEnd)
+            {
+                _batch!.Outcome((int)((at - _slab) / _slotSize)) = outcome;
+            }
         }
     }
 

@@ -7,7 +7,7 @@ namespace Overlay.Linux.Udp;
 /// <summary>
 /// The native arrays one direction of a UDP socket hands to sendmmsg/recvmmsg: <c>Capacity</c> mmsghdr entries,
 /// each wired to its own sockaddr_in and, when asked for, its own control buffer of <c>ControlBytes</c>, plus
-/// <c>Capacity</c> iovecs. Entry <c>i</c> starts out using iovec <c>i</c> alone; a sender may point an entry at a
+/// <c>VectorCapacity</c> iovecs (<c>Capacity</c> unless asked for more). Entry <c>i</c> starts out using iovec <c>i</c> alone; a sender may point an entry at a
 /// longer run of iovecs. Allocated once in native memory, so building a batch is a few stores per packet and never
 /// allocates or pins. Not thread-safe: one direction, one thread.
 /// </summary>
@@ -15,20 +15,24 @@ internal sealed unsafe class MessageVector : IDisposable
 {
     private byte* _block;
 
-    /// <param name="capacity">Entries and iovecs.</param>
+    /// <param name="capacity">Entries.</param>
     /// <param name="controlBytes">Control buffer per entry (a CMSG_SPACE multiple of 8), 0 for none.</param>
-    public MessageVector(int capacity, int controlBytes = 0)
+    /// <param name="vectorCapacity">iovecs; 0 for one per entry. More lets a datagram be gathered from several pieces.</param>
+    public MessageVector(int capacity, int controlBytes = 0, int vectorCapacity = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        vectorCapacity = vectorCapacity == 0 ? capacity : vectorCapacity;
+        ArgumentOutOfRangeException.ThrowIfLessThan(vectorCapacity, capacity);
         ArgumentOutOfRangeException.ThrowIfNegative(controlBytes);
         if (controlBytes != Cmsg.Align(controlBytes))
         {
             throw new ArgumentException($"A control buffer must be a multiple of {sizeof(nuint)} bytes; got {controlBytes}", nameof(controlBytes));
         }
         Capacity = capacity;
+        VectorCapacity = vectorCapacity;
         ControlBytes = controlBytes;
         nuint messagesBytes = (nuint)(capacity * sizeof(mmsghdr));
-        nuint vectorsBytes = (nuint)(capacity * sizeof(iovec));
+        nuint vectorsBytes = (nuint)(vectorCapacity * sizeof(iovec));
         nuint namesBytes = (nuint)(capacity * sizeof(sockaddr_in));
         nuint controlsBytes = (nuint)capacity * (nuint)controlBytes;
         _block = (byte*)NativeMemory.AllocZeroed(messagesBytes + vectorsBytes + namesBytes + controlsBytes);
@@ -52,6 +56,8 @@ internal sealed unsafe class MessageVector : IDisposable
     }
 
     public int Capacity { get; }
+
+    public int VectorCapacity { get; }
 
     /// <summary>Bytes of each entry's control buffer; 0 when entries have none.</summary>
     public int ControlBytes { get; }

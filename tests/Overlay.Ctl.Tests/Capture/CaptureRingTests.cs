@@ -35,6 +35,18 @@ public class CaptureRingTests
     }
 
     [Fact]
+    public void APacketInTwoPiecesIsCapturedAsOneWithItsWholeLength()
+    {
+        var ring = new CaptureRing(capacity: 2, snapLength: 32);
+        byte[] head = [.. Enumerable.Range(0, 20).Select(i => (byte)i)];
+        byte[] tail = [.. Enumerable.Range(20, 80).Select(i => (byte)i)];
+        Assert.True(ring.TryWrite(head, tail, 1, CaptureDirection.Outbound));
+        Assert.True(ring.TryPeek(out CaptureRecord record, out ReadOnlySpan<byte> bytes));
+        Assert.Equal(100, record.OriginalLength);
+        Assert.Equal(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), bytes.ToArray());
+    }
+
+    [Fact]
     public void AFullRingRefusesWritesUntilTheConsumerReleases()
     {
         var ring = new CaptureRing(capacity: 4, snapLength: 20);

@@ -9,6 +9,8 @@ internal sealed class InMemoryUdpSocket : IUdpBatchSocket
 {
     private readonly InMemoryUdpFabric _fabric;
     private readonly PacketQueue _inbox;
+    // A sent packet may be in two pieces (a segment's headers in its slot, its payload in the superpacket): gathered here.
+    private readonly byte[] _sendScratch = new byte[65535];
 
     internal InMemoryUdpSocket(InMemoryUdpFabric fabric, PeerEndpoint local, int queueCapacity, int slotSize)
     {
@@ -44,7 +46,8 @@ internal sealed class InMemoryUdpSocket : IUdpBatchSocket
             {
                 continue;
             }
-            bool delivered = _fabric.Deliver(batch.Packet(i), Local, batch.Endpoint(i));
+            int length = batch.CopyPacket(i, _sendScratch);
+            bool delivered = _fabric.Deliver(_sendScratch.AsSpan(0, length), Local, batch.Endpoint(i));
             batch.Outcome(i) = delivered ? SlotOutcome.Done : SlotOutcome.NoBuffers;
             if (delivered)
             {

@@ -34,9 +34,17 @@ internal static class Batches
         var packets = new List<byte[]>(batch.Count);
         for (int i = 0; i < batch.Count; i++)
         {
-            packets.Add(batch.Packet(i).ToArray());
+            packets.Add(Whole(batch, i));
         }
         return packets;
+    }
+
+    /// <summary>Slot <paramref name="index"/>'s whole packet, its tail gathered after its slot part.</summary>
+    public static byte[] Whole(PacketBatch batch, int index)
+    {
+        byte[] packet = new byte[batch.Length(index)];
+        Assert.Equal(packet.Length, batch.CopyPacket(index, packet));
+        return packet;
     }
 
     /// <summary>Runs one superpacket through the segmenter into a fresh batch of MTU-sized slots.</summary>
