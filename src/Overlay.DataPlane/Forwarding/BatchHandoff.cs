@@ -49,9 +49,40 @@ internal static class BatchHandoff
 
     /// <summary>
     /// Writes the non-empty slots of <paramref name="packets"/> to the TUN; counts the written ones and their bytes,
-    /// the rest as <see cref="DropReason.TunWriteFailed"/>. Does not call the writer when nothing is pending.
+    /// the rest as <see cref="DropReason.TunWriteFailed"/>. Does not call the writer when nothing is pending. For
+    /// packets of our own (ICMP replies); received ones go through <see cref="Deliver"/>.
     /// </summary>
-    public static void Write(ITunWriter tun, PacketBatch packets, ForwardingTally tally)
+    public static void Write(ITunWriter tun, PacketBatch packets, ForwardingTally tally) => Write(tun, packets, tally, countPeers: false);
+
+    /// <summary>
+    /// <see cref="Write(ITunWriter, PacketBatch, ForwardingTally)"/> for packets received from peers: each written one
+    /// also counts as received from its peer (<see cref="PacketBatch.Peer"/>, set by the inbound processor).
+    /// </summary>
+    public static void Deliver(ITunWriter tun, PacketBatch packets, ForwardingTally tally) => Write(tun, packets, tally, countPeers: true);
+
+    /// <summary>
+    /// Counts merge <paramref name="packet"/> of <paramref name="merged"/>, which the TUN took, as received from the
+    /// peers of the slots it was gathered from, each with its own length.
+    /// </summary>
+    public static void CountDeliveredMerge(PacketBatch source, GatheredPackets merged, int packet, PeerTally peers)
+    {
+        CountReceived(source, merged.HeadSlot(packet), peers);
+        for (int slot = merged.FirstTail(packet); slot >= 0; slot = merged.NextTail(slot))
+        {
+            CountReceived(source, slot, peers);
+        }
+    }
+
+    private static void CountReceived(PacketBatch source, int slot, PeerTally peers)
+    {
+        int peer = source.Peer(slot);
+        if (peer >= 0)
+        {
+            peers.AddReceived(peer, source.Length(slot));
+        }
+    }
+
+    private static void Write(ITunWriter tun, PacketBatch packets, ForwardingTally tally, bool countPeers)
     {
         int pending = PendingPackets.Count(packets, out _);
         if (pending == 0)
@@ -68,6 +99,10 @@ internal static class BatchHandoff
             {
                 written++;
                 bytes += length;
+                if (countPeers)
+                {
+                    CountReceived(packets, i, tally.Peers);
+                }
             }
         }
         tally.AddTunWritten(written, bytes);

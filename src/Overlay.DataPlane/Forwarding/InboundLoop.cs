@@ -64,7 +64,7 @@ public sealed class InboundLoop : IForwardingLoop
         _tally.AddBatch(BatchSide.Inbound, received);
         _processor.Process(_packets, _tally);
 
-        BatchHandoff.Write(_tun, _packets, _tally);
+        BatchHandoff.Deliver(_tun, _packets, _tally);
 
         _counters.Add(_tally);
         return true;

@@ -97,10 +97,8 @@ public sealed class InboundProcessor
                 tally.AddDrop(DropReason.TtlExpired);
                 continue;
             }
-            if (known)
-            {
-                peers.AddReceived(peerIndex, packet.Length);
-            }
+            // Counted for the peer once the TUN write's outcome is known (BatchHandoff.Deliver), not before.
+            packets.Peer(i) = known ? peerIndex : -1;
         }
         Capture?.Offer(packets, CaptureDirection.Inbound);
     }

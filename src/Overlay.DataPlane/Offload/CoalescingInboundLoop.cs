@@ -103,6 +103,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
                 {
                     packetsWritten += packets;
                     bytesWritten += PlainBytes(slot, packets);
+                    BatchHandoff.CountDeliveredMerge(_packets, _superpackets, slot, _tally.Peers);
                 }
                 else
                 {

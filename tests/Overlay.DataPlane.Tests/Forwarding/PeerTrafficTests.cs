@@ -47,6 +47,26 @@ public sealed class PeerTrafficTests : IDisposable
     }
 
     [Fact]
+    public void A_packet_the_tun_refuses_is_not_counted_as_received_from_its_peer()
+    {
+        using var d = new InMemoryHost(_fabric, "198.18.0.4", "10.244.4.0/24", tunWriteCapacity: 2);
+        _a.RouteTo(d);
+        d.RouteTo(_a);
+        byte[] small = Udp(_a, d, payload: 10);
+        byte[] large = Udp(_a, d, payload: 300);
+        _a.Tun.Inject(small);
+        _a.Tun.Inject(large);
+        _a.Tun.Inject(large);
+
+        Assert.True(_a.Outbound.PumpOnce());
+        Assert.True(d.Inbound.PumpOnce());
+
+        // The TUN took the first two; the third was refused and is a TunWriteFailed drop, for no peer.
+        Assert.Equal(new PeerTraffic(_a.Underlay.Address, 0, 0, 2, small.Length + large.Length), Single(d, _a));
+        Assert.Equal(1, d.Counters.Snapshot().DroppedTunWriteFailed);
+    }
+
+    [Fact]
     public void DroppedPacketsAreNotCountedForAnyPeer()
     {
         byte[] expiring = new PacketBuilder { Source = _a.Pod(2), Destination = _b.Pod(3), Ttl = 1 }.Udp();

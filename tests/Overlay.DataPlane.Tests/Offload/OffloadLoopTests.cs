@@ -163,6 +163,9 @@ public sealed class OffloadLoopTests : IDisposable
         ForwardingSnapshot counts = _b.Counters.Snapshot();
         Assert.Equal((8L, 3L, 5L), (counts.UdpPacketsReceived, counts.TunPacketsWritten, counts.DroppedTunWriteFailed));
         Assert.Equal(2, _b.Inbound.SuperpacketsBuilt);
+        // Only the merge the TUN took counts as received from the peer: its three packets, each with its own length.
+        PeerTraffic fromA = Assert.Single(_b.Counters.Peers.Snapshot(_b.Routes.Current), p => p.Address == _a.Underlay.Address);
+        Assert.Equal((3L, first.Segments(3).Sum(s => (long)s.Length)), (fromA.ReceivedPackets, fromA.ReceivedBytes));
     }
 
     [Fact]
