@@ -81,28 +81,15 @@ done
 ctl() { ip netns exec "$(ns h$1)" "$work/bin/overlayctl" -socket "$work/h$1.sock" "${@:2}"; }
 
 ovl_log "building $hosts hosts on a bridge: underlay 198.18.0.0/24"
-ovl_ns_add "$(ns br)"
-ip -n "$(ns br)" link add br0 type bridge
-ip -n "$(ns br)" link set br0 up
+ovl_bridge_add "$(ns br)"
 for i in $(seq "$hosts"); do
-  ovl_ns_add "$(ns h$i)"
-  ip -n "$(ns br)" link add "p$i" type veth peer name ul0
-  ip -n "$(ns br)" link set ul0 netns "$(ns h$i)"
-  ip -n "$(ns br)" link set "p$i" master br0 up
-  ip -n "$(ns h$i)" addr add "$(ul_ip "$i")/24" dev ul0
-  ip -n "$(ns h$i)" link set ul0 up
+  ovl_bridge_host "$(ns br)" "$(ns h$i)" "$i" "$(ul_ip "$i")/24"
 done
 
 etcd_ep=http://$(ul_ip 1):2379
 ovl_log "starting etcd in host 1 on $etcd_ep"
-ip netns exec "$(ns h1)" etcd --name lab --data-dir "$work/etcd" \
-  --listen-client-urls "$etcd_ep" --advertise-client-urls "$etcd_ep" \
-  --listen-peer-urls "http://$(ul_ip 1):2380" --initial-advertise-peer-urls "http://$(ul_ip 1):2380" \
-  --initial-cluster "lab=http://$(ul_ip 1):2380" >"$work/etcd.log" 2>&1 &
-ovl_pid_add $!
+ovl_etcd_start "$(ns h1)" lab "$(ul_ip 1)" "$work/etcd" "$work/etcd.log" || ovl_die "etcd did not become healthy (see $work/etcd.log)"
 etcdctl_() { ip netns exec "$(ns h1)" env ETCDCTL_API=3 etcdctl --endpoints "$etcd_ep" "$@"; }
-for _ in $(seq 50); do etcdctl_ endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-etcdctl_ endpoint health >/dev/null 2>&1 || ovl_die "etcd did not become healthy (see $work/etcd.log)"
 
 config='{"Network":"10.244.0.0/16","Backend":{"Type":"udp"}}'
 ovl_log "network config: $config"

@@ -63,3 +63,35 @@ ovl_pid_cleanup() {
   for pid in "${live[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   : >"$OVL_PID_LEDGER"
 }
+
+# Testbed on a bridge. ovl_bridge_add NS: a namespace holding bridge br0. ovl_bridge_host BRIDGE_NS HOST_NS N ADDR/LEN:
+# a host namespace whose underlay ul0 is a veth to port pN of that bridge, with ADDR/LEN on it.
+ovl_bridge_add() {
+  ovl_ns_add "$1" || return 1
+  ip -n "$1" link add br0 type bridge && ip -n "$1" link set br0 up
+}
+ovl_bridge_host() {
+  local bridge=$1 host=$2 port=p$3 address=$4
+  ovl_ns_add "$host" || return 1
+  ip -n "$bridge" link add "$port" type veth peer name ul0 &&
+    ip -n "$bridge" link set ul0 netns "$host" &&
+    ip -n "$bridge" link set "$port" master br0 up &&
+    ip -n "$host" addr add "$address" dev ul0 &&
+    ip -n "$host" link set ul0 up
+}
+
+# ovl_etcd_start NS NAME IP DATA_DIR LOG: a one-member etcd inside namespace NS, clients on http://IP:2379, recorded in
+# the PID ledger; returns once it answers a health check, or fails after 15 s.
+ovl_etcd_start() {
+  local ns=$1 name=$2 ip=$3 data=$4 log=$5 _
+  ip netns exec "$ns" etcd --name "$name" --data-dir "$data" \
+    --listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
+    --listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
+    --initial-cluster "$name=http://$ip:2380" >"$log" 2>&1 &
+  ovl_pid_add $!
+  for _ in $(seq 75); do
+    ip netns exec "$ns" env ETCDCTL_API=3 etcdctl --endpoints "http://$ip:2379" endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}

@@ -84,27 +84,15 @@ now() { echo "$EPOCHREALTIME"; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
 
 ovl_log "building 2 hosts on a bridge, etcd in host 1"
-ovl_ns_add "$(ns br)"
-ip -n "$(ns br)" link add br0 type bridge
-ip -n "$(ns br)" link set br0 up
+ovl_bridge_add "$(ns br)"
 for i in 1 2; do
-  ovl_ns_add "$(ns h$i)"
+  ovl_bridge_host "$(ns br)" "$(ns h$i)" "$i" "198.18.0.$i/24"
   x "$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$(ns br)" link add "p$i" type veth peer name ul0
-  ip -n "$(ns br)" link set ul0 netns "$(ns h$i)"
-  ip -n "$(ns br)" link set "p$i" master br0 up
-  ip -n "$(ns h$i)" addr add "198.18.0.$i/24" dev ul0
-  ip -n "$(ns h$i)" link set ul0 up
 done
 
 ep=http://198.18.0.1:2379
-ip netns exec "$(ns h1)" etcd --name scale --data-dir "$work/etcd" --listen-client-urls "$ep" --advertise-client-urls "$ep" \
-  --listen-peer-urls http://198.18.0.1:2380 --initial-advertise-peer-urls http://198.18.0.1:2380 \
-  --initial-cluster scale=http://198.18.0.1:2380 >"$work/etcd.log" 2>&1 &
-ovl_pid_add $!
+ovl_etcd_start "$(ns h1)" scale 198.18.0.1 "$work/etcd" "$work/etcd.log" || ovl_die "etcd did not become healthy"
 etcdctl_() { x 1 env ETCDCTL_API=3 etcdctl --endpoints "$ep" "$@"; }
-for _ in $(seq 75); do etcdctl_ endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-etcdctl_ endpoint health >/dev/null 2>&1 || ovl_die "etcd did not become healthy"
 etcdctl_ put /coreos.com/network/config '{"Network":"10.0.0.0/8","SubnetLen":24,"Backend":{"Type":"udp"}}' >/dev/null
 lease_tool() { x 1 python3 "$here/leases.py" "$ep" /coreos.com/network "$@"; }
 

@@ -68,27 +68,16 @@ else
   overlayd=$work/bin/overlayd
 fi
 
-ovl_ns_add "$(ns br)"
-ip -n "$(ns br)" link add br0 type bridge
-ip -n "$(ns br)" link set br0 up
+ovl_bridge_add "$(ns br)"
 for i in 1 2 3; do
-  ovl_ns_add "$(ns h$i)"
+  ovl_bridge_host "$(ns br)" "$(ns h$i)" "$i" "198.18.0.$i/24"
   # IPv6 off: the kernel's own IPv6 chatter on flannel0 would show up as NotIpv4 drops and blur the report.
   ip netns exec "$(ns h$i)" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$(ns br)" link add "p$i" type veth peer name ul0
-  ip -n "$(ns br)" link set ul0 netns "$(ns h$i)"
-  ip -n "$(ns br)" link set "p$i" master br0 up
-  ip -n "$(ns h$i)" addr add "198.18.0.$i/24" dev ul0
-  ip -n "$(ns h$i)" link set ul0 up
 done
 
 ep=http://198.18.0.1:2379
-ip netns exec "$(ns h1)" etcd --name soak --data-dir "$work/etcd" --listen-client-urls "$ep" --advertise-client-urls "$ep" \
-  --listen-peer-urls http://198.18.0.1:2380 --initial-advertise-peer-urls http://198.18.0.1:2380 \
-  --initial-cluster soak=http://198.18.0.1:2380 >"$work/etcd.log" 2>&1 &
-ovl_pid_add $!
+ovl_etcd_start "$(ns h1)" soak 198.18.0.1 "$work/etcd" "$work/etcd.log" || ovl_die "etcd did not become healthy (see $work/etcd.log)"
 etcdctl_() { ip netns exec "$(ns h1)" env ETCDCTL_API=3 etcdctl --endpoints "$ep" "$@"; }
-for _ in $(seq 50); do etcdctl_ endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 # SubnetMax keeps the daemons below 10.244.100.0, so the churned leases (10.244.200-219) never collide with them.
 etcdctl_ put /coreos.com/network/config '{"Network":"10.244.0.0/16","SubnetMax":"10.244.99.0","Backend":{"Type":"udp"}}' >/dev/null
 
