@@ -12,7 +12,7 @@ namespace Overlay.DataPlane.Forwarding;
 /// <see cref="PumpOnce"/> or <see cref="Run"/>. Packets the TUN did not accept are counted as
 /// <see cref="DropReason.TunWriteFailed"/>.
 /// </remarks>
-public sealed class InboundLoop : IForwardingLoop
+public sealed class InboundLoop : ForwardingLoop
 {
     private readonly IUdpBatchSocket _udp;
     private readonly ITunWriter _tun;
@@ -20,7 +20,6 @@ public sealed class InboundLoop : IForwardingLoop
     private readonly ForwardingCounters _counters;
     private readonly PacketBatch _packets;
     private readonly ForwardingTally _tally = new();
-    private bool _stopRequested;
 
     /// <param name="udp">The socket datagrams are received on.</param>
     /// <param name="tun">The queue packets are written to.</param>
@@ -37,23 +36,20 @@ public sealed class InboundLoop : IForwardingLoop
         int batchCapacity,
         int slotSize,
         string name = "udp-to-tun")
+        : base(name)
     {
         ArgumentNullException.ThrowIfNull(udp);
         ArgumentNullException.ThrowIfNull(tun);
         ArgumentNullException.ThrowIfNull(processor);
         ArgumentNullException.ThrowIfNull(counters);
-        ArgumentException.ThrowIfNullOrEmpty(name);
         _udp = udp;
         _tun = tun.CreateWriter();
         _processor = processor;
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);
-        Name = name;
     }
 
-    public string Name { get; }
-
-    public bool PumpOnce()
+    public override bool PumpOnce()
     {
         if (!_udp.Receive(_packets))
         {
@@ -69,13 +65,4 @@ public sealed class InboundLoop : IForwardingLoop
         _counters.Add(_tally);
         return true;
     }
-
-    public void Run()
-    {
-        while (!Volatile.Read(ref _stopRequested) && PumpOnce())
-        {
-        }
-    }
-
-    public void RequestStop() => Volatile.Write(ref _stopRequested, true);
 }

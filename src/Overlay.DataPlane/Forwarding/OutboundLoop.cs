@@ -14,7 +14,7 @@ namespace Overlay.DataPlane.Forwarding;
 /// <see cref="PumpOnce"/> or <see cref="Run"/>. Packets the socket did not accept are counted as
 /// <see cref="DropReason.SendFailed"/>, replies the TUN did not accept as <see cref="DropReason.TunWriteFailed"/>.
 /// </remarks>
-public sealed class OutboundLoop : IForwardingLoop
+public sealed class OutboundLoop : ForwardingLoop
 {
     private readonly ITunQueue _tun;
     // ICMP replies go back into the queue from this thread, with scratch of its own (the inbound thread writes too).
@@ -25,7 +25,6 @@ public sealed class OutboundLoop : IForwardingLoop
     private readonly PacketBatch _packets;
     private readonly PacketBatch _replies;
     private readonly ForwardingTally _tally = new();
-    private bool _stopRequested;
 
     /// <param name="tun">The queue packets are read from and ICMP replies written to.</param>
     /// <param name="udp">The socket packets are sent on.</param>
@@ -42,12 +41,12 @@ public sealed class OutboundLoop : IForwardingLoop
         int batchCapacity,
         int slotSize,
         string name = "tun-to-udp")
+        : base(name)
     {
         ArgumentNullException.ThrowIfNull(tun);
         ArgumentNullException.ThrowIfNull(udp);
         ArgumentNullException.ThrowIfNull(processor);
         ArgumentNullException.ThrowIfNull(counters);
-        ArgumentException.ThrowIfNullOrEmpty(name);
         _tun = tun;
         _replyWriter = tun.CreateWriter();
         _udp = udp;
@@ -55,12 +54,9 @@ public sealed class OutboundLoop : IForwardingLoop
         _counters = counters;
         _packets = new PacketBatch(batchCapacity, slotSize);
         _replies = new PacketBatch(batchCapacity, IcmpNetUnreachable.MaximumLength);
-        Name = name;
     }
 
-    public string Name { get; }
-
-    public bool PumpOnce()
+    public override bool PumpOnce()
     {
         if (!_tun.Read(_packets))
         {
@@ -78,13 +74,4 @@ public sealed class OutboundLoop : IForwardingLoop
         _counters.Add(_tally);
         return true;
     }
-
-    public void Run()
-    {
-        while (!Volatile.Read(ref _stopRequested) && PumpOnce())
-        {
-        }
-    }
-
-    public void RequestStop() => Volatile.Write(ref _stopRequested, true);
 }

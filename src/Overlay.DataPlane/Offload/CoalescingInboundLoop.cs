@@ -21,7 +21,7 @@ namespace Overlay.DataPlane.Offload;
 /// Single-threaded: one thread runs <see cref="PumpOnce"/> or <see cref="Run"/>; the counter properties may be read
 /// from any thread.</para>
 /// </remarks>
-public sealed class CoalescingInboundLoop : IForwardingLoop
+public sealed class CoalescingInboundLoop : ForwardingLoop
 {
     private readonly IUdpBatchSocket _udp;
     private readonly ITunWriter _tun;
@@ -33,7 +33,6 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
     private readonly ForwardingTally _tally = new();
     private long _superpacketsBuilt;
     private long _segmentsCoalesced;
-    private bool _stopRequested;
 
     /// <param name="udp">The socket datagrams are received on.</param>
     /// <param name="tun">The offload queue packets and superpackets are written to.</param>
@@ -52,12 +51,12 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         int slotSize,
         string name = "udp-to-tun",
         bool mergeUdp = false)
+        : base(name)
     {
         ArgumentNullException.ThrowIfNull(udp);
         ArgumentNullException.ThrowIfNull(tun);
         ArgumentNullException.ThrowIfNull(processor);
         ArgumentNullException.ThrowIfNull(counters);
-        ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(slotSize, OffloadLimits.MaximumPacketLength);
         _udp = udp;
         _tun = tun.CreateWriter();
@@ -66,10 +65,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         _packets = new PacketBatch(batchCapacity, slotSize);
         _superpackets = new GatheredPackets(batchCapacity);
         _coalescer = new GroCoalescer(batchCapacity, mergeUdp);
-        Name = name;
     }
-
-    public string Name { get; }
 
     /// <summary>Superpackets of two or more segments written to the TUN (or offered to it, when it refused).</summary>
     public long SuperpacketsBuilt => Volatile.Read(ref _superpacketsBuilt);
@@ -77,7 +73,7 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
     /// <summary>Packets merged into those superpackets.</summary>
     public long SegmentsCoalesced => Volatile.Read(ref _segmentsCoalesced);
 
-    public bool PumpOnce()
+    public override bool PumpOnce()
     {
         if (!_udp.Receive(_packets))
         {
@@ -120,15 +116,6 @@ public sealed class CoalescingInboundLoop : IForwardingLoop
         _counters.Add(_tally);
         return true;
     }
-
-    public void Run()
-    {
-        while (!Volatile.Read(ref _stopRequested) && PumpOnce())
-        {
-        }
-    }
-
-    public void RequestStop() => Volatile.Write(ref _stopRequested, true);
 
     /// <summary>The bytes of the plain packets in a superpacket: every merged segment brought its own copy of the headers.</summary>
     private long PlainBytes(int slot, int packets) =>

@@ -21,7 +21,7 @@ namespace Overlay.DataPlane.Offload;
 /// <para>Owns its three batches, allocated here once; the steady state allocates nothing. Single-threaded: one thread
 /// runs <see cref="PumpOnce"/> or <see cref="Run"/>; the counter properties may be read from any thread.</para>
 /// </remarks>
-public sealed class SegmentingOutboundLoop : IForwardingLoop
+public sealed class SegmentingOutboundLoop : ForwardingLoop
 {
     private readonly ITunQueue _tun;
     // ICMP replies go back into the queue from this thread, with scratch of its own (the inbound thread writes too).
@@ -36,7 +36,6 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
     private long _superpacketsSplit;
     private long _segmentsProduced;
     private long _sendRounds;
-    private bool _stopRequested;
 
     /// <param name="tun">The offload queue superpackets are read from and ICMP replies written to.</param>
     /// <param name="udp">The socket segments are sent on.</param>
@@ -57,12 +56,12 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         int segmentCapacity,
         int mtu,
         string name = "tun-to-udp")
+        : base(name)
     {
         ArgumentNullException.ThrowIfNull(tun);
         ArgumentNullException.ThrowIfNull(udp);
         ArgumentNullException.ThrowIfNull(processor);
         ArgumentNullException.ThrowIfNull(counters);
-        ArgumentException.ThrowIfNullOrEmpty(name);
         _tun = tun;
         _replyWriter = tun.CreateWriter();
         _udp = udp;
@@ -71,10 +70,7 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         _superpackets = new PacketBatch(superpacketCapacity, OffloadLimits.MaximumPacketLength);
         _segments = new PacketBatch(segmentCapacity, mtu);
         _replies = new PacketBatch(segmentCapacity, IcmpNetUnreachable.MaximumLength);
-        Name = name;
     }
-
-    public string Name { get; }
 
     /// <summary>Superpackets (GSO type other than none) read and cut into segments.</summary>
     public long SuperpacketsSplit => Volatile.Read(ref _superpacketsSplit);
@@ -85,7 +81,7 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
     /// <summary>Sends issued: more than the batches read when a batch's segments did not fit one send.</summary>
     public long SendRounds => Volatile.Read(ref _sendRounds);
 
-    public bool PumpOnce()
+    public override bool PumpOnce()
     {
         if (!_tun.Read(_superpackets))
         {
@@ -123,15 +119,6 @@ public sealed class SegmentingOutboundLoop : IForwardingLoop
         _counters.Add(_tally);
         return true;
     }
-
-    public void Run()
-    {
-        while (!Volatile.Read(ref _stopRequested) && PumpOnce())
-        {
-        }
-    }
-
-    public void RequestStop() => Volatile.Write(ref _stopRequested, true);
 
     private void Forward()
     {
